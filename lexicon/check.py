@@ -1,0 +1,103 @@
+"""`klarjournal lexicon check`: the rules the shipped lexicon must pass.
+
+Schema and duplicate ids are enforced by the loader. This module adds what needs the whole
+lexicon at once: surface collisions, unknown sources, lay readings that are still jargon, and
+inflected surfaces whose lay reading lacks the matching form.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from klarjournal.lexicon.danish import is_common
+from klarjournal.lexicon.keys import exact, fold
+from klarjournal.lexicon.loader import Lexicon
+from klarjournal.lexicon.schema import INFLECTED_SLOTS, Entry
+
+
+@dataclass(frozen=True)
+class Finding:
+    severity: str  # "error" fails the check; "warning" is listed for a reviewer
+    entry_id: str
+    where: str
+    problem: str
+
+    def __str__(self) -> str:
+        return f"{self.severity}: {self.where} (id {self.entry_id!r}): {self.problem}"
+
+
+def _surface_forms(entry: Entry) -> list[str]:
+    forms = list(entry.surfaces)
+    for slot_forms in entry.inflections.values():
+        forms.extend(slot_forms)
+    return forms
+
+
+def check_collisions(lexicon: Lexicon) -> list[Finding]:
+    """Two entries that can match the same written form must be one ambiguous entry."""
+    groups: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    sensitive = {entry.id for entry in lexicon.entries if entry.case_sensitive}
+    for entry in lexicon.entries:
+        for form in _surface_forms(entry):
+            groups[fold(form)][exact(form)].add(entry.id)
+    findings = []
+    for key, by_exact in sorted(groups.items()):
+        ids = set().union(*by_exact.values())
+        if len(ids) < 2:
+            continue
+        # A case-insensitive entry matches every casing of the other's form; two case-sensitive
+        # entries only clash when they share the exact written form.
+        if ids - sensitive or any(len(same) >= 2 for same in by_exact.values()):
+            first = sorted(ids)[0]
+            findings.append(Finding("error", first, lexicon.origin.get(first, "?"),
+                                    f"surface {key!r} is shared by entries {sorted(ids)}; "
+                                    "declare them as senses of one ambiguous entry"))
+    return findings
+
+
+def check_sources(lexicon: Lexicon) -> list[Finding]:
+    known = {source.id for source in lexicon.sources}
+    findings = []
+    records = [*((e.id, e.source) for e in lexicon.entries),
+               *((m.id, m.source) for m in lexicon.morphemes),
+               *((r.id, r.source) for r in lexicon.context_rules),
+               *((s.id, s.source) for s in lexicon.sections)]
+    for record_id, source in records:
+        if source not in known and source != "morphology":
+            findings.append(Finding("error", record_id, lexicon.origin.get(record_id, "?"),
+                                    f"source {source!r} is not in sources.jsonl"))
+    return findings
+
+
+def _jargon_words(text: str, allowed: frozenset[str]) -> list[str]:
+    words = [w.strip(".,;:!?()[]\"'") for w in text.replace("/", " ").split()]
+    return [w for w in words if w and w.lower() not in allowed and not is_common(w)]
+
+
+def check_lay_readings(lexicon: Lexicon) -> list[Finding]:
+    findings = []
+    for entry in lexicon.entries:
+        where = lexicon.origin.get(entry.id, "?")
+        for sense in entry.all_senses():
+            for reading in sense.lay:
+                texts = [reading.text, *(reading.form(s) or "" for s in INFLECTED_SLOTS)]
+                rare = sorted({w for t in texts if t for w in _jargon_words(t, lexicon.allowed_lay_words)})
+                if rare:
+                    findings.append(Finding("error", entry.id, where,
+                                            f"lay reading of sense {sense.id!r} has words a patient "
+                                            f"may not know: {rare} (reword, or add to "
+                                            "lay_allowlist.txt if they are plain Danish)"))
+            default = sense.lay[0]
+            for slot in entry.inflections:
+                if default.form(slot) is None and " " in default.text:
+                    findings.append(Finding("error", entry.id, where,
+                                            f"surface has {slot!r} forms but the multi-word lay "
+                                            f"reading {default.text!r} of sense {sense.id!r} "
+                                            f"gives no {slot!r} form"))
+                elif default.form(slot) is None:
+                    findings.append(Finding("warning", entry.id, where,
+                                            f"{slot!r} form of {default.text!r} is derived by rule"))
+    return findings
+
+
+def check_lexicon(lexicon: Lexicon) -> list[Finding]:
+    return [*check_collisions(lexicon), *check_sources(lexicon), *check_lay_readings(lexicon)]

@@ -1,0 +1,79 @@
+"""How common a Danish word is, with inflections lemmatised and compounds split.
+
+Used wherever the project asks "would a patient know this word?": the jargon detector, the
+lexicon check of lay readings, and the readability metrics. Word frequencies come from
+``wordfreq`` (Zipf scale); lemmas from ``spacy-lookups-data``'s Danish lookup table. wordfreq
+scores most Danish compounds 0, so a word also counts as common when it splits into common parts
+(with the linking -s- or -e- allowed between them).
+"""
+
+import gzip
+import json
+from functools import lru_cache
+
+import srsly
+from wordfreq import zipf_frequency
+
+# Zipf 2.5 is about three occurrences per ten million words: below that a word is rare enough
+# that a patient may not know it.
+COMMON_ZIPF = 2.5
+MIN_PART = 3
+
+
+@lru_cache(maxsize=1)
+def _lemmas() -> dict[str, str]:
+    from spacy_lookups_data import da
+
+    path = da["lemma_lookup"]
+    gz = path.with_name(path.name + ".gz")
+    if path.exists():
+        return dict(srsly.read_json(path))
+    with gzip.open(gz, "rt", encoding="utf-8") as handle:
+        return dict(json.load(handle))
+
+
+def lemma(word: str) -> str:
+    return _lemmas().get(word, word)
+
+
+@lru_cache(maxsize=200_000)
+def zipf(word: str) -> float:
+    """Zipf frequency of a lower-cased word or of its lemma, whichever is higher."""
+    word = word.lower()
+    direct = zipf_frequency(word, "da")
+    base = lemma(word)
+    return max(direct, zipf_frequency(base, "da")) if base != word else direct
+
+
+@lru_cache(maxsize=200_000)
+def split_compound(word: str, max_parts: int = 3) -> tuple[str, ...] | None:
+    """Split ``word`` into common Danish parts, preferring the fewest parts; None if it cannot."""
+    word = word.lower()
+    if zipf(word) >= COMMON_ZIPF:
+        return (word,)
+    if max_parts < 2:
+        return None
+    for cut in range(len(word) - MIN_PART, MIN_PART - 1, -1):
+        head, tail = word[:cut], word[cut:]
+        if len(tail) < MIN_PART:
+            continue
+        heads = [head]
+        if head.endswith(("s", "e")) and len(head) > MIN_PART:
+            heads.append(head[:-1])  # linking morpheme: "kræft-s-svulst", "hjert-e-slag"
+        for candidate in heads:
+            if zipf(candidate) < COMMON_ZIPF:
+                continue
+            rest = split_compound(tail, max_parts - 1)
+            if rest is not None:
+                return (candidate, *rest)
+    return None
+
+
+def is_common(word: str) -> bool:
+    """True when a patient with no health training can be expected to know ``word``."""
+    cleaned = word.strip(".,;:!?()[]\"'").lower()
+    if not cleaned or not any(ch.isalpha() for ch in cleaned):
+        return True
+    if "-" in cleaned:
+        return all(is_common(part) for part in cleaned.split("-") if part)
+    return split_compound(cleaned) is not None
