@@ -85,7 +85,7 @@ def check_lay_readings(lexicon: Lexicon) -> list[Finding]:
                     findings.append(Finding("error", entry.id, where,
                                             f"lay reading of sense {sense.id!r} has words a patient "
                                             f"may not know: {rare} (reword, or add to "
-                                            "lay_allowlist.txt if they are plain Danish)"))
+                                            "lay_allowlist/ if they are plain Danish)"))
             default = sense.lay[0]
             for slot in entry.inflections:
                 if default.form(slot) is None and " " in default.text:

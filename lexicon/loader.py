@@ -150,16 +150,18 @@ def _load_cached(data_dir: str | None, overlays: tuple[str, ...]) -> Lexicon:
     rules = optional("context_rules.jsonl", ContextRule)
     sections = optional("sections.jsonl", SectionHeading)
     sources = optional("sources.jsonl", SourceRef)
-    allow_path = base / "lay_allowlist.txt"
+    allow_files = sorted((base / "lay_allowlist").glob("*.txt"))
     allowed = frozenset(
         word.strip().lower()
-        for word in (allow_path.read_text("utf-8").splitlines() if allow_path.exists() else [])
+        for path in allow_files
+        for word in path.read_text("utf-8").splitlines()
         if word.strip() and not word.startswith("#")
     )
 
     files = [*entry_files, *(Path(o) for o in overlays)]
     files += [base / n for n in ("morphemes.jsonl", "context_rules.jsonl", "sections.jsonl",
-                                 "sources.jsonl", "lay_allowlist.txt") if (base / n).exists()]
+                                 "sources.jsonl") if (base / n).exists()]
+    files += allow_files
     digest = hashlib.sha256()
     for path in files:
         digest.update(path.name.encode())

@@ -1,6 +1,7 @@
 """The `klarjournal` command line: translate, lexicon, evaluate, serve, train, bench."""
 
 import argparse
+import importlib
 import json
 import sys
 from collections.abc import Sequence
@@ -54,6 +55,16 @@ def build_parser() -> argparse.ArgumentParser:
             sub.add_argument("--warnings", action="store_true", help="list warnings too")
         if name == "stats":
             sub.add_argument("--json", action="store_true")
+    # Subcommands owned by the other packages register themselves here.
+    for module_name in ("klarjournal.evaluation.cli", "klarjournal.service.cli",
+                        "klarjournal.models.cli"):
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+            continue
+        module.register(commands)
     return parser
 
 
