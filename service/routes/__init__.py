@@ -1,0 +1,1 @@
+"""HTTP routes: the versioned API, operations endpoints and the clinician preview page."""

@@ -1,0 +1,106 @@
+"""``/v1``: translation for the portal and clinicians, lexicon look-ups for clinicians."""
+
+from typing import Annotated, Any
+
+import anyio.to_thread
+from anyio import CapacityLimiter
+from fastapi import APIRouter, Depends, HTTPException, Path
+from fastapi.responses import JSONResponse, Response
+
+from klarjournal.service.audio import AudioUnavailable, espeak_path, speak
+from klarjournal.service.deps import (
+    ClinicianOnly,
+    PortalOrClinician,
+    TranslatorLike,
+    get_limiter,
+    get_metrics,
+    get_settings,
+    get_translator,
+)
+from klarjournal.service.metrics import ServiceMetrics
+from klarjournal.service.schemas import (
+    BatchRequest,
+    BatchResponse,
+    ErrorBody,
+    LexiconLookup,
+    TranslateRequest,
+    Translation,
+)
+from klarjournal.service.settings import Settings
+from klarjournal.service.translation import describe_failure, logger, translate_batch, translate_note
+
+Translator = Annotated[TranslatorLike, Depends(get_translator)]
+Limiter = Annotated[CapacityLimiter, Depends(get_limiter)]
+Metrics = Annotated[ServiceMetrics, Depends(get_metrics)]
+
+_errors: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorBody, "description": "Missing or invalid API key."},
+    403: {"model": ErrorBody, "description": "The key's role may not call this endpoint."},
+    422: {"model": ErrorBody, "description": "Malformed JSON, a wrong type or invalid unicode; "
+                                             "`errors` names each field."},
+}
+_size_errors: dict[int | str, dict[str, Any]] = {
+    413: {"model": ErrorBody, "description": "Note, batch or request body over the limit."},
+}
+
+router = APIRouter(prefix="/v1", responses=_errors)
+
+
+@router.post("/translate", response_model=Translation, dependencies=[PortalOrClinician],
+             responses=_size_errors, summary="Translate one note")
+async def translate(body: TranslateRequest, translator: Translator, limiter: Limiter,
+                    metrics: Metrics) -> Response:
+    """The note's patient text with every replaced term traced to its place in the original
+    (the shared object of spec/translation-output.md). `options.detail = uddybet` adds
+    `glossary`, "ord i dit notat"."""
+    return JSONResponse(await translate_note(body, translator, limiter, metrics))
+
+
+@router.post("/translate/batch", response_model=BatchResponse, dependencies=[PortalOrClinician],
+             responses=_size_errors, summary="Translate several notes")
+async def translate_many(body: BatchRequest, translator: Translator, limiter: Limiter,
+                         metrics: Metrics,
+                         settings: Annotated[Settings, Depends(get_settings)]) -> Response:
+    """Up to the batch limit (default 64, see `/readyz` `limits`) notes, one result each in
+    request order. A note that cannot be translated (too long, pipeline failure) gets an
+    `error` entry; the other notes are still translated."""
+    return JSONResponse(
+        await translate_batch(body, translator, limiter, metrics, settings.max_batch))
+
+
+@router.get("/lexicon/{term}", response_model=LexiconLookup, dependencies=[ClinicianOnly],
+            responses={404: {"model": ErrorBody, "description": "Not in the lexicon."}},
+            summary="What a term means and how it is rendered")
+async def lexicon_lookup(term: Annotated[str, Path(min_length=1, max_length=100,
+                                                   examples=["DVT"])],
+                         translator: Translator, limiter: Limiter) -> Response:
+    """The entry, its senses and the rendering the pipeline would give, and why."""
+    found = await anyio.to_thread.run_sync(translator.lookup, term, limiter=limiter)
+    if not found:
+        raise HTTPException(404, "the term is not in the lexicon")
+    return JSONResponse({"term": term, **found})
+
+
+@router.post("/audio", dependencies=[PortalOrClinician], summary="Patient text read aloud",
+             response_class=Response,
+             responses={**_size_errors,
+                        200: {"content": {"audio/wav": {}},
+                              "description": "WAV, Danish voice (espeak-ng)."},
+                        503: {"model": ErrorBody, "description": "espeak-ng is not installed."}})
+async def audio(body: TranslateRequest, translator: Translator, limiter: Limiter,
+                metrics: Metrics, settings: Annotated[Settings, Depends(get_settings)]
+                ) -> Response:
+    """Translates the note and returns its patient text as speech, for patients who cannot
+    read the screen."""
+    if espeak_path() is None:
+        raise HTTPException(503, "audio is unavailable: espeak-ng is not installed on the "
+                                 "server (Debian: apt-get install espeak-ng)")
+    result = await translate_note(body, translator, limiter, metrics)
+    try:
+        wav = await anyio.to_thread.run_sync(speak, result["plain"], settings.audio_timeout,
+                                             limiter=limiter)
+    except (AudioUnavailable, OSError) as exc:
+        logger.error("audio failed: %s", describe_failure(exc))
+        raise HTTPException(503, "audio is unavailable: espeak-ng could not speak this "
+                                 "note") from None
+    return Response(wav, media_type="audio/wav")

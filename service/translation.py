@@ -1,0 +1,153 @@
+"""Running the pipeline for requests: off the event loop, within limits, never leaking text.
+
+Pipeline failures are logged by exception type and code location only: an exception message may
+quote the note, and logs must never hold note text.
+"""
+
+import logging
+import traceback
+from typing import Any
+
+import anyio.to_thread
+from anyio import CapacityLimiter
+from fastapi import HTTPException
+
+from klarjournal.service.deps import TranslatorLike
+from klarjournal.service.metrics import ServiceMetrics
+from klarjournal.service.schemas import BatchRequest, TranslateOptions, TranslateRequest
+
+logger = logging.getLogger("klarjournal.service")
+
+LOW_CONFIDENCE = 0.8
+
+
+def describe_failure(exc: BaseException) -> str:
+    """Exception type and innermost code location, without the (possibly note-quoting) message."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f" at {frames[-1].filename}:{frames[-1].lineno} in {frames[-1].name}" if frames else ""
+    return f"{type(exc).__name__}{where}"
+
+
+def too_long(length: int, limit: int) -> str:
+    return (f"note has {length} characters; the limit is {limit}. Split the note, e.g. by "
+            "section, and send the parts separately.")
+
+
+def check_length(text: str, translator: TranslatorLike, metrics: ServiceMetrics) -> None:
+    if len(text) > translator.max_chars:
+        metrics.note_errors.labels(reason="too_long").inc()
+        raise HTTPException(413, too_long(len(text), translator.max_chars))
+
+
+async def translate_note(request: TranslateRequest, translator: TranslatorLike,
+                         limiter: CapacityLimiter, metrics: ServiceMetrics) -> dict[str, Any]:
+    check_length(request.text, translator, metrics)
+
+    def work() -> dict[str, Any]:
+        with metrics.translate_seconds.labels(call="single").time():
+            return translator.translate(request.text, note_id=request.id,
+                                        specialty=request.options.specialty).to_dict()
+
+    try:
+        result = await anyio.to_thread.run_sync(work, limiter=limiter)
+    except Exception as exc:
+        metrics.note_errors.labels(reason="pipeline").inc()
+        logger.error("translation failed: %s", describe_failure(exc))
+        raise HTTPException(500, "the pipeline failed on this note; the failure is logged "
+                                 "without the note text") from None
+    metrics.observe_translations([result])
+    return with_detail(result, request.options)
+
+
+async def translate_batch(request: BatchRequest, translator: TranslatorLike,
+                          limiter: CapacityLimiter, metrics: ServiceMetrics,
+                          max_batch: int) -> dict[str, Any]:
+    if len(request.notes) > max_batch:
+        raise HTTPException(413, f"batch has {len(request.notes)} notes; the limit is "
+                                 f"{max_batch}. Send several batches.")
+    results: list[dict[str, Any]] = [
+        {"index": i, "id": note.id, "translation": None, "error": None}
+        for i, note in enumerate(request.notes)]
+    runnable = []
+    for i, note in enumerate(request.notes):
+        if len(note.text) > translator.max_chars:
+            metrics.note_errors.labels(reason="too_long").inc()
+            results[i]["error"] = {"status": 413,
+                                   "message": too_long(len(note.text), translator.max_chars)}
+        else:
+            runnable.append(i)
+    texts = [request.notes[i].text for i in runnable]
+    ids = [request.notes[i].id for i in runnable]
+    specialties = [request.notes[i].specialty or request.options.specialty for i in runnable]
+
+    def work() -> list[dict[str, Any] | BaseException]:
+        with metrics.translate_seconds.labels(call="batch").time():
+            try:
+                return [t.to_dict() for t in translator.translate_many(
+                    texts, note_ids=ids, specialties=specialties)]
+            except Exception:
+                # One bad note must not sink the batch: redo one by one to find it.
+                return [_translate_or_error(translator, text, note_id, specialty)
+                        for text, note_id, specialty in zip(texts, ids, specialties, strict=True)]
+
+    outcomes = await anyio.to_thread.run_sync(work, limiter=limiter) if runnable else []
+    for i, outcome in zip(runnable, outcomes, strict=True):
+        if isinstance(outcome, BaseException):
+            metrics.note_errors.labels(reason="pipeline").inc()
+            logger.error("translation failed (batch note %d): %s", i, describe_failure(outcome))
+            results[i]["error"] = {"status": 500, "message": "the pipeline failed on this note; "
+                                   "the failure is logged without the note text"}
+        else:
+            metrics.observe_translations([outcome])
+            results[i]["translation"] = with_detail(outcome, request.options)
+    return {"results": results, "errors": sum(1 for r in results if r["error"])}
+
+
+def _translate_or_error(translator: TranslatorLike, text: str, note_id: str | None,
+                        specialty: str | None) -> dict[str, Any] | BaseException:
+    try:
+        return translator.translate(text, note_id=note_id, specialty=specialty).to_dict()
+    except Exception as exc:
+        return exc
+
+
+def with_detail(result: dict[str, Any], options: TranslateOptions) -> dict[str, Any]:
+    if options.detail == "uddybet":
+        return {**result, "glossary": glossary(result)}
+    return result
+
+
+_KIND_PHRASES = {
+    "abbreviation": "en forkortelse for »{expansion}«",
+    "term": "et fagord",
+    "phrase": "et fagligt udtryk",
+}
+
+
+def glossary(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """"Ord i dit notat": one Danish explanation per distinct replaced term, in note order."""
+    items = []
+    seen = set()
+    for span in result["spans"]:
+        plain = span["plain"]
+        key = (span.get("entry") or span["surface"].casefold(), plain.casefold())
+        if key in seen:
+            continue
+        seen.add(key)
+        expansion = span.get("expansion")
+        kind = _KIND_PHRASES.get(span.get("kind", ""), "et fagord")
+        if "{expansion}" in kind and not expansion:
+            kind = "en forkortelse"
+        sentence = f"»{span['surface']}« er {kind.format(expansion=expansion)}"
+        if not expansion or expansion.casefold() != plain.casefold():
+            sentence += f", som betyder »{plain}«"
+        sentence += "."
+        if span.get("source") == "morphology":
+            sentence += " Forklaringen er udledt af ordets latinske eller græske dele."
+        elif span.get("source") == "fuzzy":
+            sentence += " Ordet er genkendt, selv om det er stavet eller bøjet lidt anderledes."
+        if float(span.get("confidence", 1.0)) < LOW_CONFIDENCE:
+            sentence += " Forklaringen er usikker; spørg gerne den, der har skrevet notatet."
+        items.append({"term": span["surface"], "plain": plain, "expansion": expansion,
+                      "explanation": sentence})
+    return items
