@@ -49,7 +49,9 @@ KINDS = {"a": "abbreviation", "t": "term", "p": "phrase"}
 # abbreviation. They may never be resolved through the glossary.
 AMBIGUOUS = {
     "ms", "pt", "as", "cp", "ra", "mr", "pe", "ca", "tu", "hr", "ak", "le", "ht", "ap",
-    "ad", "af", "ks", "pd", "rf", "st", "tb", "vt", "dm", "pa", "mi", "op",
+    "ad", "af", "ks", "pd", "rf", "st", "tb", "vt", "dm", "pa", "mi", "op", "av", "bs",
+    "cd", "dd", "es", "ga", "gi", "hf", "hs", "ic", "la", "lp", "oa", "ps", "sd", "si",
+    "ta", "vf", "ns", "sa",
 }
 
 # "pt." / "Pt." meaning "patienten" is not the ambiguous PT; only the bare capital forms count.
