@@ -1,0 +1,105 @@
+"""Danish negation, uncertainty, history and family cues, in the spirit of ConText.
+
+Cues come from ``context_rules.jsonl``. A cue's scope runs forward or backward from it, up to
+``max_scope`` tokens, never past the sentence or a terminating cue (``men``, ``dog``). The
+longest cue at a position wins, so ``kan ikke udelukkes`` (uncertain) hides the ``ikke`` inside
+it, and pseudo-cues (``ikke kun``) switch off the cue they contain.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from klarjournal.lexicon import ContextRule, load_lexicon
+from klarjournal.lexicon.keys import fold
+from klarjournal.pipeline.extensions import register_extensions
+
+CATEGORY_FLAG = {"negated": "negated", "uncertain": "uncertain", "historical": "historical",
+                 "family": "family"}
+
+
+@dataclass(frozen=True)
+class CueHit:
+    token_start: int
+    token_end: int
+    rule: ContextRule
+
+
+class ContextMarker:
+    def __init__(self) -> None:
+        self.rules_by_first: dict[str, list[tuple[tuple[str, ...], ContextRule]]] = {}
+
+    def initialize(self, get_examples: Any = None, *, nlp: Language,
+                   lexicon_dir: str | None = None, overlays: list[str] | None = None) -> None:
+        rules: dict[str, list[tuple[tuple[str, ...], ContextRule]]] = {}
+        for rule in load_lexicon(lexicon_dir, overlays or []).context_rules:
+            words = tuple(fold(t.text) for t in nlp.tokenizer(rule.literal) if fold(t.text))
+            if words:
+                rules.setdefault(words[0], []).append((words, rule))
+        for candidates in rules.values():
+            candidates.sort(key=lambda item: len(item[0]), reverse=True)
+        self.rules_by_first = rules
+
+    def find_cues(self, doc: Doc) -> list[CueHit]:
+        keys = [fold(t.text) for t in doc]
+        hits, i = [], 0
+        while i < len(doc):
+            for words, rule in self.rules_by_first.get(keys[i], ()):
+                if tuple(keys[i:i + len(words)]) == words:
+                    hits.append(CueHit(i, i + len(words), rule))
+                    i += len(words)
+                    break
+            else:
+                i += 1
+        return hits
+
+    def __call__(self, doc: Doc) -> Doc:
+        matches = doc._.klarjournal_matches or []
+        if not matches:
+            return doc
+        cues = self.find_cues(doc)
+        if not cues:
+            return doc
+        sentence_of = _sentence_index(doc)
+        for match in matches:
+            sentence = sentence_of[match["token_start"]]
+            for cue in cues:
+                if sentence_of[cue.token_start] != sentence or cue.rule.category in ("pseudo", "terminate"):
+                    continue
+                if _in_scope(cue, match, cues, sentence_of):
+                    match[CATEGORY_FLAG[cue.rule.category]] = True
+        return doc
+
+
+def _in_scope(cue: CueHit, match: dict[str, Any], cues: list[CueHit],
+              sentence_of: list[int]) -> bool:
+    direction, scope = cue.rule.direction, cue.rule.max_scope
+    forward = direction in ("forward", "bidirectional") and match["token_start"] >= cue.token_end \
+        and match["token_start"] - cue.token_end < scope
+    backward = direction in ("backward", "bidirectional") and match["token_end"] <= cue.token_start \
+        and cue.token_start - match["token_end"] < scope
+    if not (forward or backward):
+        return False
+    lo, hi = ((cue.token_end, match["token_start"]) if forward
+              else (match["token_end"], cue.token_start))
+    # A terminating cue between the cue and the finding ends the scope ("ingen feber, men hoste").
+    return not any(other.rule.category == "terminate" and lo <= other.token_start < hi
+                   for other in cues)
+
+
+def _sentence_index(doc: Doc) -> list[int]:
+    index, current = [], -1
+    for token in doc:
+        if token.is_sent_start or current < 0:
+            current += 1
+        index.append(current)
+    return index
+
+
+@Language.factory("klarjournal_context", requires=["doc._.klarjournal_matches"],
+                  assigns=["doc._.klarjournal_matches"])
+def make_context(nlp: Language, name: str) -> ContextMarker:
+    register_extensions()
+    return ContextMarker()

@@ -1,0 +1,24 @@
+"""Doc extensions the klarjournal components read and write.
+
+They hold plain data (lists of dicts, tuples, strings), never Span objects, so docs serialise
+and the service can hand results across threads.
+"""
+
+from spacy.tokens import Doc
+
+DOC_EXTENSIONS: dict[str, object] = {
+    "klarjournal_note_id": None,
+    "klarjournal_specialty": None,
+    "klarjournal_quantities": None,  # list[(start, end)] character ranges never rewritten
+    "klarjournal_sections": None,  # list[dict]: start, end, heading, plain_heading, id, ...
+    "klarjournal_matches": None,  # list[dict]: one per recognised span, enriched by components
+    "klarjournal_unresolved": None,  # list[dict]: surfaces that look like jargon, unexplained
+    "klarjournal_translation": None,  # dict: the rendered result (see renderer)
+}
+
+
+def register_extensions() -> None:
+    """Register the extensions once; factories call this, so import has no side effects."""
+    for name, default in DOC_EXTENSIONS.items():
+        if not Doc.has_extension(name):
+            Doc.set_extension(name, default=default)

@@ -1,0 +1,96 @@
+"""Words that look like jargon but have no lexicon entry.
+
+A word looks like jargon when a patient is unlikely to know it (not common Danish by
+``wordfreq``, even after splitting compounds) and it has a Latin/Greek shape or is written as an
+abbreviation (``XYZ``). When its Latin/Greek parts explain it, it becomes a span with
+``source: morphology`` and a low confidence; otherwise it stays as written and is listed in
+``unresolved``. Capitalised words mid-sentence that are not jargon-shaped (names, brand names)
+are left alone.
+"""
+
+import re
+from typing import Any
+
+from spacy.language import Language
+from spacy.tokens import Doc, Token
+
+from klarjournal.lexicon import load_lexicon
+from klarjournal.lexicon.danish import is_common
+from klarjournal.pipeline.extensions import register_extensions
+from klarjournal.pipeline.morphology import MorphologyExplainer
+from klarjournal.pipeline.quantities import protected_tokens
+
+LATIN_GREEK_SHAPE = re.compile(
+    r"(itis|ose|osis|oma|om|ia|ium|um|us|ae|algi|algia|ektomi|ectomi|tomi|stomi|skopi|scopi|"
+    r"grafi|graphi|emi|æmi|uri|pati|plasti|megali|logi|pleg[ie]|pare[sc]e|trofi|ptose|ragi|"
+    r"rrhagi|cele|ektasi|sklerose|stenose|cyt|penia|peni|ismus|isme|ose)$"
+    r"|ph|th|rh|ch|y[^aeiouyæøå]|^(hyper|hypo|dys|brady|taky|tachy|peri|endo|epi|intra|supra|infra|"
+    r"sub|trans|poly|oligo|an[ae]|hemi|para|post|præ|pre)",
+    re.IGNORECASE,
+)
+# Letter sequences Danish words rarely have but Latin and Greek loans do.
+UNDANISH_LETTERS = re.compile(r"^(pn|ps|pt|gn)|c(?![hk])|x|z|q", re.IGNORECASE)
+VOWELS = set("aeiouyæøå")
+ABBREVIATION_SHAPE = re.compile(r"^[A-ZÆØÅ][A-ZÆØÅ0-9]{1,5}$")
+
+
+class JargonFinder:
+    def __init__(self, morphology_confidence: float, min_length: int):
+        self.morphology_confidence = morphology_confidence
+        self.min_length = min_length
+        self.explainer = MorphologyExplainer(())
+
+    def initialize(self, get_examples: Any = None, *, nlp: Language | None = None,
+                   lexicon_dir: str | None = None, overlays: list[str] | None = None) -> None:
+        self.explainer = MorphologyExplainer(load_lexicon(lexicon_dir, overlays or []).morphemes)
+
+    def looks_like_jargon(self, token: Token) -> bool:
+        text = token.text
+        if ABBREVIATION_SHAPE.match(text):
+            return not is_common(text)
+        if not text.isalpha() or len(text) < self.min_length or is_common(text):
+            return False
+        if text[:1].isupper() and not token.is_sent_start and not text.isupper():
+            return False  # a name or a brand, not jargon
+        # Long words ending in a consonant + i (pneumoni, gastroskopi) are Greek in Danish dress.
+        greek_ending = len(text) >= 7 and text[-1] == "i" and text[-2].lower() not in VOWELS
+        return greek_ending or bool(LATIN_GREEK_SHAPE.search(text) or UNDANISH_LETTERS.search(text))
+
+    def __call__(self, doc: Doc) -> Doc:
+        matches = doc._.klarjournal_matches or []
+        covered = {i for m in matches for i in range(m["token_start"], m["token_end"])}
+        protected = protected_tokens(doc)
+        unresolved = []
+        for token in doc:
+            if token.i in covered or protected[token.i] or not self.looks_like_jargon(token):
+                continue
+            explanation = self.explainer.explain(token.text) if token.text.isalpha() else None
+            if explanation is None:
+                unresolved.append({"start": token.idx, "end": token.idx + len(token.text),
+                                   "surface": token.text, "reason": "no lexicon entry"})
+                continue
+            matches.append({
+                "start": token.idx, "end": token.idx + len(token.text),
+                "token_start": token.i, "token_end": token.i + 1, "surface": token.text,
+                "entry": None, "kind": "term", "slot": "base", "genitive": False,
+                "source": "morphology", "confidence": self.morphology_confidence,
+                "senses": [], "sense": None, "ambiguous": False, "negated": False,
+                "uncertain": False, "historical": False, "family": False,
+                "morphology_reading": {"expansion": token.text, "plain": explanation},
+            })
+        matches.sort(key=lambda m: m["start"])
+        doc._.klarjournal_matches = matches
+        doc._.klarjournal_unresolved = unresolved
+        return doc
+
+
+@Language.factory(
+    "klarjournal_jargon",
+    default_config={"morphology_confidence": 0.5, "min_length": 5},
+    requires=["doc._.klarjournal_matches"],
+    assigns=["doc._.klarjournal_matches", "doc._.klarjournal_unresolved"],
+)
+def make_jargon(nlp: Language, name: str, morphology_confidence: float,
+                min_length: int) -> JargonFinder:
+    register_extensions()
+    return JargonFinder(morphology_confidence, min_length)

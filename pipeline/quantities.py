@@ -1,0 +1,82 @@
+"""Quantities that the renderer never touches: doses, lab values, blood pressure, dates, times.
+
+A quantity is a number with what belongs to it (``7,2 mmol/l``, ``145/90``, ``94%``,
+``2 l O2``, ``4 g x 3``, ``12.03.2026``, ``kl. 14.30``). The term matcher does not look inside
+them, so a unit such as ``l`` or ``E`` is never read as an abbreviation, and every number, dose,
+unit and date reaches the patient text unchanged.
+"""
+
+import re
+from bisect import bisect_right
+
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from klarjournal.pipeline.extensions import register_extensions
+
+# Units as Danish notes write them. Longest first so "mmol/l" wins over "mmol".
+UNITS = sorted(
+    """mmol/mol mmol/l µmol/l μmol/l umol/l nmol/l pmol/l mol/l mmol mg/dl mg/l g/l g/dl ng/ml
+    µg/l μg/l mU/l mIE/l IE/l U/l E/l kU/l ml/min/1,73m2 ml/min/1,73 m2 ml/min ml/t ml/h l/min
+    mmHg mm Hg kg/m2 kg/m² mg/kg mikrog/kg µg/kg mg/d x10^9/l x 10^9/l ×10^9/l × 10^9/l x10^12/l
+    ×10^12/l mikrog µg μg mcg mg kg g ng ml dl cl l IE E mEq %
+    °C °c grader cm mm m sek s min t timer time døgn dage dag uger uge mdr måneder år slag/min
+    bpm /min /t""".split(),
+    key=len,
+    reverse=True,
+)
+# Some units above contain spaces in real notes ("mm Hg", "x 10^9/l"); allow either spacing.
+_unit_alternation = "|".join(re.escape(u).replace(r"\ ", r"\s?") for u in UNITS)
+_NUMBER = r"[<>≤≥~±+]?\d+(?:[.,]\d+)?"
+_RANGE = rf"{_NUMBER}(?:\s?(?:-|–|til)\s?{_NUMBER})?"
+
+QUANTITY_PATTERNS = [
+    # Dates: 12.03.2026, 12/3-26, 2026-03-12, 12-03-2026
+    r"\b\d{4}-\d{2}-\d{2}\b",
+    r"\b\d{1,2}[./]\d{1,2}(?:[./-]\d{2,4})?\b(?![.,]\d)",
+    r"\b\d{1,2}-\d{1,2}-\d{2,4}\b",
+    # Times: kl. 14.30, kl 8, 14:30
+    r"\bkl\.?\s?\d{1,2}(?:[.:]\d{2})?\b",
+    r"\b\d{1,2}:\d{2}\b",
+    # Blood pressure and other ratios: 145/90, 120/80 mmHg
+    rf"\b\d{{2,3}}/\d{{2,3}}(?:\s?(?:{_unit_alternation}))?",
+    # Oxygen: 2 l O2, 4 l/min ilt
+    rf"\b{_RANGE}\s?(?:l|liter)(?:/min)?\s?O2\b",
+    # Dose with frequency: 4 g x 3, 500 mg x 2, 1 tbl x 3
+    rf"{_RANGE}\s?(?:{_unit_alternation})?\s?[x×]\s?\d+\b(?![\^,.]\d)",
+    # Number with unit: 7,2 mmol/l, 94%, 38,5 °C, 10 mg
+    rf"{_RANGE}\s?(?:{_unit_alternation})(?![\wæøåÆØÅ])",
+    # Scores and counts written as a fraction or a bare number next to a letter code: 15/15
+    r"\b\d+/\d+\b",
+    # Any remaining number
+    rf"{_NUMBER}",
+]
+QUANTITY_RE = re.compile("|".join(f"(?:{p})" for p in QUANTITY_PATTERNS))
+
+
+def find_quantities(text: str) -> list[tuple[int, int]]:
+    """Character ranges of quantities in ``text``, in order, not overlapping."""
+    return [(m.start(), m.end()) for m in QUANTITY_RE.finditer(text) if m.end() > m.start()]
+
+
+def protected_tokens(doc: Doc) -> list[bool]:
+    """For each token, whether it lies inside a quantity found by this component."""
+    ranges = doc._.klarjournal_quantities or []
+    starts = [start for start, _ in ranges]
+    flags = []
+    for token in doc:
+        k = bisect_right(starts, token.idx) - 1
+        flags.append(k >= 0 and ranges[k][1] > token.idx)
+    return flags
+
+
+class QuantityFinder:
+    def __call__(self, doc: Doc) -> Doc:
+        doc._.klarjournal_quantities = find_quantities(doc.text)
+        return doc
+
+
+@Language.factory("klarjournal_quantities", assigns=["doc._.klarjournal_quantities"])
+def make_quantities(nlp: Language, name: str) -> QuantityFinder:
+    register_extensions()
+    return QuantityFinder()

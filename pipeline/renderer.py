@@ -1,0 +1,135 @@
+"""Write the patient text: each recognised span replaced by its lay reading, nothing else touched.
+
+The lay reading takes the grammatical form of the original word (``pneumonien`` ->
+``lungebetændelsen``, genitive ``KOL's`` -> ``...s``), a capital letter where the original
+started its sentence with one, and keeps a sentence-ending period that the abbreviation's own
+period stood for. Every other character of the note is copied as it was. Each span records where
+its rendering stands in the patient text (``plain_start``/``plain_end``). A reading whose
+confidence is below ``low_confidence`` keeps the original word in front and shows the reading
+as a possibility, so a guess is never presented as fact.
+"""
+
+from typing import Any
+
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from klarjournal.lexicon import Entry, LayReading, load_lexicon
+from klarjournal.lexicon.schema import Slot
+from klarjournal.pipeline.extensions import register_extensions
+
+# How a low-confidence reading is shown: the original word, then the reading as a possibility.
+UNCERTAIN_FORMAT = "{surface} (måske: {lay})"
+
+
+def inflect(reading: LayReading, slot: Slot, genitive: bool) -> str:
+    """The reading in ``slot``; a single word's missing form follows the regular Danish rule."""
+    text = reading.form(slot)
+    if text is None:
+        text = reading.text if " " in reading.text else _regular_form(reading.text, slot)
+    if genitive:
+        text += "'" if text.endswith(("s", "x", "z")) else "s"
+    return text
+
+
+def _regular_form(word: str, slot: Slot) -> str:
+    vowel_end = word.endswith("e")
+    forms = {
+        "base": word,
+        "def": word + ("n" if vowel_end else "en"),
+        "pl": word + ("r" if vowel_end else "er"),
+        "pl_def": word + ("rne" if vowel_end else "erne"),
+        "t": word + "t",
+        "e": word if vowel_end else word + "e",
+    }
+    return forms[slot]
+
+
+class Renderer:
+    def __init__(self, low_confidence: float):
+        self.low_confidence = low_confidence
+        self.entries: dict[str, Entry] = {}
+
+    def initialize(self, get_examples: Any = None, *, nlp: Language | None = None,
+                   lexicon_dir: str | None = None, overlays: list[str] | None = None) -> None:
+        self.entries = {e.id: e for e in load_lexicon(lexicon_dir, overlays or []).entries}
+
+    def reading(self, match: dict[str, Any]) -> tuple[str, str]:
+        """(expansion, patient text) of a match, before capitalisation and marking."""
+        if "heading_reading" in match:
+            return match["heading_reading"]["expansion"], match["heading_reading"]["plain"]
+        if "morphology_reading" in match:
+            return match["morphology_reading"]["expansion"], match["morphology_reading"]["plain"]
+        entry = self.entries[match["entry"]]
+        sense = next(s for s in entry.all_senses() if s.id == match["sense"])
+        return sense.expansion, inflect(sense.lay[0], match["slot"], match["genitive"])
+
+    def __call__(self, doc: Doc) -> Doc:
+        text = doc.text
+        sentence_starts = {t.idx for t in doc if t.is_sent_start}
+        pieces: list[str] = []
+        spans: list[dict[str, Any]] = []
+        position = plain_length = 0
+        for match in doc._.klarjournal_matches or []:
+            if match["start"] < position:
+                continue  # overlapping readings: the earlier, longer one already won
+            kept = text[position:match["start"]]
+            pieces.append(kept)
+            plain_length += len(kept)
+            expansion, lay = self.reading(match)
+            surface = match["surface"]
+            low = match["confidence"] < self.low_confidence
+            rendered = UNCERTAIN_FORMAT.format(surface=surface, lay=lay) if low else lay
+            if match["start"] in sentence_starts and (
+                    surface[:1].isupper() or text[:match["start"]].rstrip()[-1:] in ".!?"):
+                rendered = rendered[:1].upper() + rendered[1:]
+            pieces.append(rendered)
+            spans.append({
+                "start": match["start"], "end": match["end"], "surface": surface,
+                "kind": match["kind"], "expansion": expansion, "plain": rendered,
+                "plain_start": plain_length, "plain_end": plain_length + len(rendered),
+                "source": match["source"], "confidence": match["confidence"],
+                "negated": match["negated"], "entry": match["entry"], "sense": match["sense"],
+                "uncertain": match["uncertain"], "historical": match["historical"],
+                "family": match["family"], "low_confidence": low,
+            })
+            plain_length += len(rendered)
+            position = match["end"]
+            if surface.endswith(".") and not rendered.endswith(".") and \
+                    _period_ends_sentence(doc, match, sentence_starts):
+                pieces.append(".")
+                plain_length += 1
+        pieces.append(text[position:])
+        doc._.klarjournal_translation = {
+            "plain": "".join(pieces),
+            "spans": spans,
+            "sections": [{"start": s["start"], "end": s["end"], "heading": s["heading"],
+                          "plain_heading": s["plain_heading"], "id": s["id"]}
+                         for s in doc._.klarjournal_sections or []],
+            "unresolved": list(doc._.klarjournal_unresolved or []),
+        }
+        return doc
+
+
+def _period_ends_sentence(doc: Doc, match: dict[str, Any], sentence_starts: set[int]) -> bool:
+    """Whether the abbreviation's period also closed the sentence (``... x 3 dgl. Pt. har``)."""
+    following = doc.text[match["end"]:]
+    if not following.strip():
+        return True
+    if following[:1] == "\n" or following.lstrip(" \t")[:1] == "\n":
+        return False
+    next_index = match["token_end"]
+    while next_index < len(doc) and doc[next_index].is_space:
+        next_index += 1
+    return next_index < len(doc) and doc[next_index].idx in sentence_starts
+
+
+@Language.factory(
+    "klarjournal_renderer",
+    default_config={"low_confidence": 0.75},
+    requires=["doc._.klarjournal_matches", "doc._.klarjournal_sections"],
+    assigns=["doc._.klarjournal_translation"],
+)
+def make_renderer(nlp: Language, name: str, low_confidence: float) -> Renderer:
+    register_extensions()
+    return Renderer(low_confidence)

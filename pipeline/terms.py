@@ -1,0 +1,266 @@
+"""Find lexicon terms in a note: abbreviations, Latin/Greek terms and multi-word phrases.
+
+Matching goes from the most to the least certain reading of a written form:
+
+1. the form or one of its listed inflections (``pneumonien``), any casing and with or without
+   the periods (``p.o.``/``po``) — ``source: lexicon``;
+2. an abbreviation with a suffix after an apostrophe (``EKG'et``) or a genitive -s
+   (``KOL's``) — ``source: lexicon``;
+3. a term with a regular Danish ending the data does not list (``dyspnøen``) —
+   ``source: fuzzy``, slightly lower confidence;
+4. a misspelling within the rapidfuzz threshold (``pneunomi``) — ``source: fuzzy``, confidence
+   is the similarity; anything below the threshold is never shown to a patient.
+
+Case-sensitive entries (``MS`` vs ``ms``) match only their exact casing. A period-less
+written form that is an ordinary Danish word (``sin`` for ``sin.``) is not read as the
+abbreviation. Quantities (doses, values, dates) are never looked into.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from rapidfuzz import fuzz, process
+from spacy.language import Language
+from spacy.tokens import Doc, Token
+
+from klarjournal.lexicon import Entry, load_lexicon
+from klarjournal.lexicon.danish import is_common, zipf
+from klarjournal.lexicon.keys import APOSTROPHES, exact, fold
+from klarjournal.lexicon.schema import Slot
+from klarjournal.pipeline.extensions import register_extensions
+from klarjournal.pipeline.quantities import protected_tokens
+
+# Suffixes after an apostrophe on an abbreviation (EKG'et, CT'en, EKG'erne, KOL's).
+APOSTROPHE_SUFFIX_SLOT: dict[str, tuple[Slot, bool]] = {
+    "en": ("def", False), "et": ("def", False), "n": ("def", False), "t": ("def", False),
+    "er": ("pl", False), "e": ("pl", False), "r": ("pl", False),
+    "erne": ("pl_def", False), "ene": ("pl_def", False), "rne": ("pl_def", False),
+    "s": ("base", True), "ens": ("def", True), "ets": ("def", True), "ernes": ("pl_def", True),
+}
+# Regular Danish noun endings, longest first, for inflections the data does not list.
+NOUN_ENDINGS: tuple[tuple[str, Slot], ...] = (
+    ("erne", "pl_def"), ("ene", "pl_def"), ("rne", "pl_def"), ("en", "def"), ("et", "def"),
+    ("er", "pl"), ("n", "def"), ("r", "pl"),
+)
+# A term that is also everyday Danish (``akut``, ``diagnose``) needs no explanation.
+EVERYDAY_ZIPF = 3.5
+MIN_FUZZY_LENGTH = 6
+
+
+@dataclass(frozen=True)
+class Candidate:
+    entry_id: str
+    slot: Slot
+    exact_key: str
+    case_sensitive: bool
+    # The data writes this form with a period and without it the form is an ordinary word.
+    needs_period: bool
+
+
+class TermMatcher:
+    def __init__(self, fuzzy_threshold: float, inflection_confidence: float):
+        self.fuzzy_threshold = fuzzy_threshold
+        self.inflection_confidence = inflection_confidence
+        self.entries: dict[str, Entry] = {}
+        self.by_key: dict[str, list[Candidate]] = {}
+        self.phrase_first_keys: set[str] = set()
+        self.max_phrase_tokens = 1
+        self.term_bases: dict[str, list[Candidate]] = {}
+        self.fuzzy_pool: dict[str, list[str]] = {}
+
+    def initialize(self, get_examples: Any = None, *, nlp: Language,
+                   lexicon_dir: str | None = None, overlays: list[str] | None = None) -> None:
+        lexicon = load_lexicon(lexicon_dir, overlays or [])
+        self.entries = {entry.id: entry for entry in lexicon.entries}
+        by_key: dict[str, list[Candidate]] = defaultdict(list)
+        for entry in lexicon.entries:
+            forms: list[tuple[str, Slot]] = [(s, "base") for s in entry.surfaces]
+            forms += [(f, slot) for slot, fs in entry.inflections.items() for f in fs]
+            for form, slot in forms:
+                key = fold(form)
+                if not key or (entry.kind == "term" and zipf(key) >= EVERYDAY_ZIPF):
+                    continue
+                needs_period = "." in form and is_common(key)
+                by_key[key].append(Candidate(entry.id, slot, exact(form), entry.case_sensitive,
+                                             needs_period))
+                tokens = [t.text for t in nlp.tokenizer(form)]
+                if len(tokens) > 1:
+                    self.phrase_first_keys.add(fold(tokens[0]))
+                    self.max_phrase_tokens = max(self.max_phrase_tokens, len(tokens))
+        self.by_key = dict(by_key)
+        self.term_bases = {
+            key: [c for c in cands if c.slot == "base"]
+            for key, cands in self.by_key.items()
+            if any(self.entries[c.entry_id].kind == "term" and c.slot == "base" for c in cands)
+            and len(key) >= 4
+        }
+        pool: dict[str, list[str]] = defaultdict(list)
+        for key, cands in self.by_key.items():
+            if len(key) >= MIN_FUZZY_LENGTH and " " not in key and any(
+                    self.entries[c.entry_id].kind == "term" for c in cands):
+                pool[key[0]].append(key)
+        self.fuzzy_pool = dict(pool)
+
+    # -- lookup of one written form -------------------------------------------------------
+    def _valid(self, text: str, candidates: list[Candidate]) -> list[Candidate]:
+        has_period = "." in text
+        return [
+            c for c in candidates
+            if (not c.case_sensitive or exact(text) == c.exact_key)
+            and (has_period or not c.needs_period)
+        ]
+
+    def lookup(self, text: str) -> dict[str, Any] | None:
+        """How one written form (one token, or a phrase) is read, or None."""
+        direct = self._valid(text, self.by_key.get(fold(text), []))
+        if direct:
+            return self._reading(direct, genitive=False, source="lexicon", confidence=1.0)
+        for mark in APOSTROPHES:
+            if mark in text:
+                base, _, suffix = text.rpartition(mark)
+                slot_gen = APOSTROPHE_SUFFIX_SLOT.get(suffix.lower())
+                found = self._valid(base, self.by_key.get(fold(base), [])) if slot_gen else []
+                if found and slot_gen:
+                    slot, genitive = slot_gen
+                    return self._reading(found, genitive, "lexicon", 1.0, slot=slot)
+        if text.endswith("s") and (len(text) > 3 or text[:-1].isupper()):
+            found = self._valid(text[:-1], self.by_key.get(fold(text[:-1]), []))
+            if found:
+                return self._reading(found, True, "lexicon", 1.0)
+        return self._inflected_or_misspelt(text)
+
+    def _inflected_or_misspelt(self, text: str) -> dict[str, Any] | None:
+        if not text.isalpha() or len(text) < 5:
+            return None
+        key = fold(text)
+        for genitive in (False, True):
+            word = key[:-1] if genitive else key
+            if genitive and not key.endswith("s"):
+                continue
+            for ending, slot in NOUN_ENDINGS:
+                if word.endswith(ending) and word[: -len(ending)] in self.term_bases:
+                    found = self.term_bases[word[: -len(ending)]]
+                    return self._reading(found, genitive, "fuzzy", self.inflection_confidence,
+                                         slot=slot)
+        if len(key) < MIN_FUZZY_LENGTH or is_common(key):
+            return None
+        best = process.extractOne(key, self.fuzzy_pool.get(key[0], []), scorer=fuzz.ratio,
+                                  score_cutoff=self.fuzzy_threshold)
+        if best is None:
+            return None
+        found = self.by_key[best[0]]
+        return self._reading(found, False, "fuzzy", round(best[1] / 100, 3))
+
+    def _reading(self, candidates: list[Candidate], genitive: bool, source: str,
+                 confidence: float, slot: Slot | None = None) -> dict[str, Any]:
+        # One entry per written form is guaranteed by `lexicon check`; if an overlay breaks
+        # that, the first entry by id wins and the collision shows in `lexicon check`.
+        chosen = min(candidates, key=lambda c: c.entry_id)
+        entry = self.entries[chosen.entry_id]
+        senses = entry.all_senses()
+        return {
+            "entry": entry.id, "kind": entry.kind, "slot": slot or chosen.slot,
+            "genitive": genitive, "source": source, "confidence": confidence,
+            "senses": [s.id for s in senses], "sense": senses[0].id,
+            "ambiguous": entry.is_ambiguous,
+        }
+
+    # -- the component ----------------------------------------------------------------------
+    def __call__(self, doc: Doc) -> Doc:
+        protected = protected_tokens(doc)
+        matches = _heading_matches(doc)
+        taken = {i for m in matches for i in range(m["token_start"], m["token_end"])}
+        i, n = 0, len(doc)
+        while i < n:
+            token = doc[i]
+            if i in taken or protected[i] or token.is_space or not _has_letter(token):
+                i += 1
+                continue
+            found = self._match_at(doc, i, protected, taken)
+            if found is None:
+                i += 1
+                continue
+            end, reading = found
+            span = doc[i:end]
+            char_end = reading.pop("char_end", span.end_char)
+            matches.append({"start": span.start_char, "end": char_end,
+                            "token_start": i, "token_end": end,
+                            "surface": doc.text[span.start_char:char_end],
+                            "negated": False, "uncertain": False, "historical": False,
+                            "family": False, **reading})
+            i = end
+        matches.sort(key=lambda m: m["start"])
+        doc._.klarjournal_matches = matches
+        return doc
+
+    def _match_at(self, doc: Doc, i: int, protected: list[bool],
+                  taken: set[int]) -> tuple[int, dict[str, Any]] | None:
+        token = doc[i]
+        if fold(token.text) in self.phrase_first_keys:
+            last = min(len(doc), i + self.max_phrase_tokens)
+            for end in range(last, i + 1, -1):
+                # A phrase never ends on punctuation: that belongs to the sentence, and the
+                # lexicon's own periods are inside single tokens (``pulm.``).
+                if any(protected[k] or k in taken for k in range(i, end)) or \
+                        doc[end - 1].is_space or doc[end - 1].is_punct:
+                    continue
+                text = doc.text[token.idx: doc[end - 1].idx + len(doc[end - 1].text)]
+                if "\n" in text:
+                    continue
+                candidates = self._valid(text, self.by_key.get(fold(text), []))
+                if candidates:
+                    return end, self._reading(candidates, False, "lexicon", 1.0)
+        reading = self.lookup(token.text)
+        if reading:
+            return i + 1, reading
+        head = token.text.split("-", 1)[0]
+        if "-" in token.text and len(head) >= 2:
+            # Hyphen compound (KOL-patienten, CT-scanningen): explain the known first part and
+            # keep the rest as written.
+            direct = self._valid(head, self.by_key.get(fold(head), []))
+            if direct:
+                reading = self._reading(direct, False, "lexicon", 1.0)
+                return i + 1, {**reading, "char_end": token.idx + len(head)}
+        return None
+
+
+def _has_letter(token: Token) -> bool:
+    return any(ch.isalpha() for ch in token.text)
+
+
+def _heading_matches(doc: Doc) -> list[dict[str, Any]]:
+    """Headings that are jargon (``Obj.:``, ``Anamnese:``) become spans with the patient heading."""
+    matches = []
+    for section in doc._.klarjournal_sections or []:
+        if not section["jargon"]:
+            continue
+        span = doc.char_span(section["heading_start"], section["heading_end"],
+                             alignment_mode="expand")
+        if span is None:
+            continue
+        text = doc.text[section["heading_start"]:section["heading_end"]]
+        matches.append({
+            "start": section["heading_start"], "end": section["heading_end"],
+            "token_start": span.start, "token_end": span.end, "surface": text,
+            "entry": f"section:{section['id']}",
+            "kind": "abbreviation" if text.endswith(".") or len(text) <= 4 else "term",
+            "slot": "base", "genitive": False, "source": "lexicon", "confidence": 1.0,
+            "senses": [], "sense": None, "ambiguous": False, "negated": False,
+            "uncertain": False, "historical": False, "family": False,
+            "heading_reading": {"expansion": section["expansion"],
+                                "plain": section["plain_heading"]},
+        })
+    return matches
+
+
+@Language.factory(
+    "klarjournal_terms",
+    default_config={"fuzzy_threshold": 90.0, "inflection_confidence": 0.9},
+    requires=["doc._.klarjournal_quantities", "doc._.klarjournal_sections"],
+    assigns=["doc._.klarjournal_matches"],
+)
+def make_terms(nlp: Language, name: str, fuzzy_threshold: float,
+               inflection_confidence: float) -> TermMatcher:
+    register_extensions()
+    return TermMatcher(fuzzy_threshold, inflection_confidence)

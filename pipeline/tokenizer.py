@@ -1,0 +1,66 @@
+"""The clinical tokenizer: spaCy's Danish rules plus the lexicon's abbreviations.
+
+Blank Danish splits the period off ``dgl.``, ``p.o.``, ``st.p.`` and ``mg.``; here every written
+form in the lexicon that contains a period or an apostrophe becomes a special case, so it stays
+one token with its period. The forms come from the lexicon at ``initialize`` time (not from a
+list in code), and are saved with the tokenizer when a pipeline is written to disk.
+"""
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from spacy.language import Language
+from spacy.symbols import ORTH
+from spacy.tokenizer import Tokenizer
+from spacy.util import compile_infix_regex, compile_prefix_regex, compile_suffix_regex, registry
+
+from klarjournal.lexicon import Lexicon, load_lexicon
+from klarjournal.lexicon.keys import APOSTROPHES
+
+
+def special_forms(lexicon: Lexicon) -> set[str]:
+    """Written forms that must stay one token: they contain a period or an apostrophe."""
+    forms: set[str] = set()
+
+    def add(form: str, case_sensitive: bool) -> None:
+        if " " in form or not any(ch in form for ch in "." + APOSTROPHES):
+            return
+        forms.add(form)
+        if not case_sensitive:
+            forms.update({form.lower(), form.upper(), form[:1].upper() + form[1:].lower()})
+
+    for entry in lexicon.entries:
+        for form in [*entry.surfaces, *(f for fs in entry.inflections.values() for f in fs)]:
+            add(form, entry.case_sensitive)
+    for section in lexicon.sections:
+        for form in section.headings:
+            add(form, False)
+    for rule in lexicon.context_rules:
+        for word in rule.literal.split():
+            add(word, False)
+    # A form that is only punctuation would swallow real sentence ends.
+    return {f for f in forms if any(ch.isalnum() for ch in f)}
+
+
+class ClinicalTokenizer(Tokenizer):
+    def initialize(self, get_examples: Any = None, *, nlp: Language | None = None,
+                   lexicon_dir: str | None = None, overlays: Iterable[str] = ()) -> None:
+        for form in sorted(special_forms(load_lexicon(lexicon_dir, list(overlays)))):
+            self.add_special_case(form, [{ORTH: form}])
+
+
+@registry.tokenizers("klarjournal.clinical_tokenizer.v1")
+def create_clinical_tokenizer() -> Callable[[Language], Tokenizer]:
+    def create(nlp: Language) -> Tokenizer:
+        defaults = nlp.Defaults
+        return ClinicalTokenizer(
+            nlp.vocab,
+            rules=dict(defaults.tokenizer_exceptions),
+            prefix_search=compile_prefix_regex(defaults.prefixes).search,
+            suffix_search=compile_suffix_regex(defaults.suffixes).search,
+            infix_finditer=compile_infix_regex(defaults.infixes).finditer,
+            token_match=defaults.token_match,
+            url_match=defaults.url_match,
+        )
+
+    return create

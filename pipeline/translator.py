@@ -1,0 +1,98 @@
+"""The public Python API: build the pipeline once, translate many notes with it."""
+
+import logging
+from collections.abc import Sequence
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+from spacy.language import Language
+
+from klarjournal.lexicon import load_lexicon
+from klarjournal.pipeline.build import build_nlp
+from klarjournal.pipeline.translation import Section, TranslatedSpan, Translation
+
+logger = logging.getLogger(__name__)
+
+# A note longer than this is refused with NoteTooLongError (about 150 pages of text).
+MAX_NOTE_CHARS = 1_000_000
+
+
+class NoteTooLongError(ValueError):
+    def __init__(self, length: int, limit: int):
+        self.length, self.limit = length, limit
+        super().__init__(f"note has {length} characters; the limit is {limit}")
+
+
+def package_version() -> str:
+    try:
+        return version("klarjournal")
+    except PackageNotFoundError:  # running from a checkout that was never installed
+        return "0+unknown"
+
+
+class Translator:
+    """A built pipeline and what produced it. Thread-safe for concurrent ``translate`` calls."""
+
+    def __init__(self, nlp: Language, lexicon_version: str, max_chars: int = MAX_NOTE_CHARS):
+        self.nlp = nlp
+        self.max_chars = max_chars
+        nlp.max_length = max_chars + 1
+        senses = nlp.get_pipe("klarjournal_senses")
+        self.model_status: str = senses.model_status
+        self.versions = {"klarjournal": package_version(), "lexicon": lexicon_version,
+                         "model": senses.model_version}
+
+    def translate(self, text: str, note_id: str | None = None,
+                  specialty: str | None = None) -> Translation:
+        return self.translate_many([text], [note_id], [specialty])[0]
+
+    def translate_many(self, texts: Sequence[str], note_ids: Sequence[str | None] | None = None,
+                       specialties: Sequence[str | None] | None = None,
+                       batch_size: int = 64) -> list[Translation]:
+        note_ids = note_ids or [None] * len(texts)
+        specialties = specialties or [None] * len(texts)
+        for text in texts:
+            if not isinstance(text, str):
+                raise TypeError(f"note text must be str, not {type(text).__name__}")
+            if len(text) > self.max_chars:
+                raise NoteTooLongError(len(text), self.max_chars)
+        docs = []
+        for text, specialty in zip(texts, specialties, strict=True):
+            doc = self.nlp.make_doc(text)
+            doc._.klarjournal_specialty = specialty
+            docs.append(doc)
+        return [self._translation(doc, note_id)
+                for doc, note_id in zip(self.nlp.pipe(docs, batch_size=batch_size), note_ids,
+                                        strict=True)]
+
+    def _translation(self, doc: Any, note_id: str | None) -> Translation:
+        result = doc._.klarjournal_translation
+        return Translation(
+            id=note_id,
+            original=doc.text,
+            plain=result["plain"],
+            spans=[TranslatedSpan(**span) for span in result["spans"]],
+            sections=[Section(**section) for section in result["sections"]],
+            unresolved=result["unresolved"],
+            versions=dict(self.versions),
+        )
+
+    def lookup(self, term: str) -> dict[str, Any]:
+        """What the pipeline does with ``term`` on its own, and why."""
+        from klarjournal.pipeline.lookup import explain_term
+
+        return explain_term(self, term)
+
+
+def load_translator(
+    lexicon_dir: str | Path | None = None,
+    lexicon_overlays: Sequence[str | Path] = (),
+    model_path: str | Path | None = None,
+    use_model: bool = True,
+    overrides: dict[str, Any] | None = None,
+) -> Translator:
+    """Build the pipeline (seconds); keep the result and reuse it for every note."""
+    nlp = build_nlp(lexicon_dir, tuple(lexicon_overlays), model_path, use_model, overrides)
+    lexicon = load_lexicon(lexicon_dir, list(lexicon_overlays))
+    return Translator(nlp, lexicon.version)

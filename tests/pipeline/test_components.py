@@ -1,0 +1,162 @@
+"""Each pipeline component on real-style clinical Danish (all examples written for the tests)."""
+
+import pytest
+
+from klarjournal.pipeline.quantities import find_quantities
+
+
+@pytest.mark.parametrize("text", ["dgl.", "i.v.", "p.o.", "s.c.", "st.p.", "u.a.", "obs.", "tbl.",
+                                  "bilat.", "sin.", "dxt.", "Pt.", "Obs.", "P.O."])
+def test_tokenizer_keeps_clinical_abbreviation_with_its_period(nlp, text):
+    assert [t.text for t in nlp.tokenizer(text)] == [text]
+
+
+@pytest.mark.parametrize("text", ["Pamol 1 g x 4 dgl.", "Giv 500 mg p.o. nu.", "Sår på crus sin., "
+                                  "ikke dxt."])
+def test_tokenizer_abbreviation_stays_whole_inside_a_sentence(nlp, text):
+    words = [t.text for t in nlp.tokenizer(text)]
+    assert any(w in words for w in ("dgl.", "p.o.", "sin.", "dxt."))
+
+
+@pytest.mark.parametrize(("text", "quantity"), [
+    ("BT 145/90 i hvile", "145/90"),
+    ("P-glukose 7,2 mmol/l fastende", "7,2 mmol/l"),
+    ("SAT 94% på stueluft", "94%"),
+    ("får 2 l O2 på næsebrille", "2 l O2"),
+    ("Pamol 4 g x 3 dgl.", "4 g x 3"),
+    ("indlagt 12.03.2026 om aftenen", "12.03.2026"),
+    ("set kl. 14.30 af vagthavende", "kl. 14.30"),
+    ("temp 38,5 °C", "38,5 °C"),
+    ("Hb 6,1 mmol/l, leuk 12,3 x10^9/l", "12,3 x10^9/l"),
+])
+def test_quantities_cover_the_whole_value_with_its_unit(text, quantity):
+    start = text.index(quantity)
+    assert (start, start + len(quantity)) in find_quantities(text)
+
+
+@pytest.mark.parametrize(("text", "heading", "plain_heading"), [
+    ("Obj.:\nCor: u.a.", "Obj.", "Det fandt lægen ved undersøgelsen"),
+    ("Anamnese: 3 dages hoste.", "Anamnese", "Det fortalte du"),
+    ("Vurdering: pneumoni.", "Vurdering", "Lægens vurdering"),
+    ("Plan:\n- Røntgen af thorax", "Plan", "Det videre forløb"),
+])
+def test_sections_find_heading_and_patient_heading(translator, text, heading, plain_heading):
+    sections = translator.translate(text).sections
+    assert (sections[0].heading, sections[0].plain_heading) == (heading, plain_heading)
+
+
+def test_sections_split_note_at_each_heading(translator):
+    text = "Anamnese: hoste.\nObj.: febril.\nPlan: kontrol."
+    sections = translator.translate(text).sections
+    assert [s.heading for s in sections] == ["Anamnese", "Obj.", "Plan"]
+    assert [text[s.start:s.end].split(":")[0] for s in sections] == ["Anamnese", "Obj.", "Plan"]
+    assert sections[-1].end == len(text)
+
+
+@pytest.mark.parametrize("text", ["P: 72 regelmæssig", "Pt. er vågen: klar og orienteret"])
+def test_sections_do_not_take_a_value_line_for_a_heading(translator, text):
+    assert all(s.heading is None for s in translator.translate(text).sections)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Pamol 1 g x 4 dgl. Pt. har det godt.", 2),
+    ("Obs. pneumoni. Ingen tegn på DVT.", 2),
+    ("BT 145/90\nP 72", 2),
+    ("Giv 1 tbl. p.o. i morgen tidlig.", 1),
+])
+def test_sentences_end_at_real_sentence_ends_not_abbreviation_periods(nlp, text, expected):
+    assert len(list(nlp(text).sents)) == expected
+
+
+@pytest.mark.parametrize(("text", "surface", "plain"), [
+    ("Pt. har dyspnø.", "dyspnø", "åndenød"),
+    ("pt. har DYSPNØ", "DYSPNØ", "åndenød"),
+    ("Pt har dyspnøen i hvile", "dyspnøen", "åndenøden"),
+    ("Rtg viser pneumonien tydeligt", "pneumonien", "lungebetændelsen"),
+    ("ødemerne er aftaget", "ødemerne", "Hævelserne"),
+    ("EKG'et viser sinusrytme", "EKG'et", "Hjertediagrammet"),
+    ("Pt er KOL-patient", "KOL", "rygerlunger"),
+    ("Pamol 1 g x 4 dgl", "dgl", "dagligt"),
+])
+def test_terms_match_case_period_inflection_and_compound_variants(translator, text, surface, plain):
+    spans = {s.surface: s.plain for s in translator.translate(text).spans}
+    assert spans.get(surface) == plain
+
+
+@pytest.mark.parametrize("text", ["Han tog sin jakke på", "Det er ca 5 km væk"])
+def test_terms_do_not_read_an_ordinary_word_as_a_periodless_abbreviation(translator, text):
+    surfaces = {s.surface for s in translator.translate(text).spans}
+    assert not surfaces & {"sin", "ca"}
+
+
+@pytest.mark.parametrize(("text", "surface", "source"), [
+    ("Pt. har pnevmoni", "pnevmoni", "lexicon"),
+    ("Pt. har pneumonni", "pneumonni", "fuzzy"),
+])
+def test_terms_match_spelling_variants_and_close_misspellings(translator, text, surface, source):
+    span = next(s for s in translator.translate(text).spans if s.surface == surface)
+    assert (span.source, span.plain) == (source, "lungebetændelse")
+
+
+def test_terms_never_show_a_fuzzy_match_below_the_threshold(translator):
+    translation = translator.translate("Pt. har pnuenomi.")
+    assert all(s.surface != "pnuenomi" for s in translation.spans)
+    assert "pnuenomi" in translation.plain
+
+
+@pytest.mark.parametrize(("text", "surface", "flag"), [
+    ("Ingen tegn på DVT.", "DVT", "negated"),
+    ("Pt. uden dyspnø.", "dyspnø", "negated"),
+    ("DVT afkræftet ved UL.", "DVT", "negated"),
+    ("Pneumoni kan ikke udelukkes.", "Pneumoni", "uncertain"),
+    ("Obs. pneumoni.", "pneumoni", "uncertain"),
+    ("Tidl. pneumoni.", "pneumoni", "historical"),
+    ("Mor har KOL.", "KOL", "family"),
+])
+def test_context_marks_negation_uncertainty_history_and_family(translator, text, surface, flag):
+    span = next(s for s in translator.translate(text).spans if s.surface == surface)
+    assert getattr(span, flag) is True
+
+
+@pytest.mark.parametrize(("text", "surface"), [
+    ("Pneumoni kan ikke udelukkes.", "Pneumoni"),
+    ("Ingen feber, men dyspnø.", "dyspnø"),
+    ("Pt. har dyspnø.", "dyspnø"),
+])
+def test_context_does_not_negate_what_the_note_does_not_negate(translator, text, surface):
+    span = next(s for s in translator.translate(text).spans if s.surface == surface)
+    assert span.negated is False
+
+
+@pytest.mark.parametrize("word", ["xylofomatose", "pneunomi"])
+def test_jargon_without_entry_stays_as_written_and_is_listed(translator, word):
+    translation = translator.translate(f"Pt. har {word}.")
+    assert word in translation.plain
+    assert word in [u["surface"] for u in translation.unresolved]
+
+
+@pytest.mark.parametrize("text", ["Pt. mødte Hansen i går.", "Pt. har hovedpine og kvalme."])
+def test_jargon_leaves_names_and_everyday_danish_alone(translator, text):
+    assert translator.translate(text).unresolved == []
+
+
+@pytest.mark.parametrize(("text", "plain"), [
+    ("Pt. indlagt med dyspnø. BT 145/90. Obs. pneumoni. Ingen tegn på DVT.",
+     "Patienten indlagt med åndenød. Blodtryk 145/90. Mistanke om lungebetændelse. "
+     "Ingen tegn på blodprop i en dyb blodåre."),
+    ("Pamol 1 g x 4 dgl. Pt. har det godt.", "Pamol 1 g x 4 dagligt. Patienten har det godt."),
+    ("pneumonien er i bedring", "Lungebetændelsen er i bedring"),
+])
+def test_renderer_writes_correct_danish_and_keeps_everything_else(translator, text, plain):
+    assert translator.translate(text).plain == plain
+
+
+def test_renderer_marks_a_low_confidence_reading_instead_of_stating_it(translator):
+    span = next(s for s in translator.translate("MS.").spans if s.surface == "MS")
+    assert span.low_confidence and span.plain.startswith("MS (måske:")
+
+
+def test_renderer_chooses_sense_from_context(translator):
+    note = "Kendt med MS. MR af cerebrum viste nye attakker og lammelse i benet."
+    span = next(s for s in translator.translate(note).spans if s.surface == "MS")
+    assert span.sense == "ms.multipel-sklerose"
