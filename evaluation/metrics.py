@@ -43,7 +43,7 @@ import numpy as np
 from rapidfuzz import fuzz
 
 from klarjournal.evaluation.corpus_io import KINDS, GoldNote, GoldSpan
-from klarjournal.evaluation.readability import TextCounts, text_counts
+from klarjournal.evaluation.readability import TextCounts, sentence_bounds, text_counts
 
 FUZZY_MIN = 90.0
 CONTEXT_CHARS = 40
@@ -55,10 +55,6 @@ NEGATION_BEFORE = ("ikke", "ingen", "intet", "ingenting", "uden", "ej", "aldrig"
 NEGATION_AFTER = ("afkræftet", "udelukket")
 _CUE_BEFORE = re.compile(r"(?<!\w)(?:" + "|".join(NEGATION_BEFORE) + r")(?!\w)", re.IGNORECASE)
 _CUE_AFTER = re.compile(r"(?<!\w)(?:" + "|".join(NEGATION_AFTER) + r")(?!\w)", re.IGNORECASE)
-# A sentence of patient text ends at . ! or ? followed by white space and a capital letter or a
-# digit, at a line break, or at the end. Abbreviation periods before a lower-case word ("ca. 5
-# mg" aside) therefore do not end it.
-_SENTENCE_BREAK = re.compile(r"[.!?]+(?=\s+[A-ZÆØÅ0-9])|\n")
 
 ERROR_TYPES = ("missed", "wrong_reading", "false_positive", "keep_lost", "negation_lost")
 
@@ -149,20 +145,9 @@ def overlaps(a_start: int, a_end: int, b_start: int, b_end: int) -> bool:
     return a_start < b_end and b_start < a_end
 
 
-def _sentence_bounds(text: str, position: int) -> tuple[int, int]:
-    start, end = 0, len(text)
-    for match in _SENTENCE_BREAK.finditer(text):
-        if match.end() <= position:
-            start = match.end()
-        elif match.start() >= position:
-            end = match.start()
-            break
-    return start, end
-
-
 def negated_at(plain: str, start: int, end: int) -> bool:
     """Whether ``plain[start:end]`` stands under a negation cue in its own sentence."""
-    first, last = _sentence_bounds(plain, start)
+    first, last = sentence_bounds(plain, start)
     return bool(_CUE_BEFORE.search(plain, first, start)
                 or _CUE_AFTER.search(plain, end, max(end, last)))
 
@@ -189,7 +174,8 @@ def still_negated(surface: str, original: str, plain: str,
         in its sentence.
 
     "Under a negation cue": a word of NEGATION_BEFORE earlier in the same sentence, or a word of
-    NEGATION_AFTER later in it (whole words, any case).
+    NEGATION_AFTER later in it (whole words, any case). Sentences are those of
+    ``readability.sentence_bounds``.
     """
     places = [(at, at + len(surface)) for at in _occurrences(original, surface)]
     for span in spans:

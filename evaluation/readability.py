@@ -3,10 +3,11 @@
 Definitions (the report and an independent scorer rely on them being literal):
 - a word is a maximal run of letters (``[^\\W\\d_]+``): "145/90" is no word, "p.o." is two;
 - a long word has more than 6 letters;
-- a sentence is a stretch of text ended by ``.``, ``!``, ``?`` or ``:`` followed by white space
-  or the end of the text, or by a line break, that holds at least one word. As in classic LIX the
-  period of an abbreviation ends a "sentence", which makes the original look a little easier than
-  it is, so any gain we report is, if anything, understated;
+- a sentence is a stretch of text that holds at least one word and is ended by a run of ``.``,
+  ``!``, ``?`` or ``:`` followed by white space and a capital letter, by a line break, or by the
+  end of the text. So "Pt. indlagt" and "ca. 5 mg" stay one sentence, while the period of an
+  abbreviation before a capital ("obs. DVT") ends one, in original and patient text alike. The
+  negation rule in ``metrics`` uses the same sentences;
 - LIX = words / sentences + 100 * long words / words;
 - a word is rare when ``klarjournal.lexicon.danish.is_common`` says a patient cannot be expected
   to know it (word frequency, lemmas and compound splitting).
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 from klarjournal.lexicon.danish import is_common
 
 WORD = re.compile(r"[^\W\d_]+")
-SENTENCE_END = re.compile(r"[.!?:]+(?=\s|$)|\n")
+SENTENCE_END = re.compile(r"[.!?:]+(?=\s+[A-ZÆØÅ])|\n")
 LONG_WORD = 6
 
 
@@ -34,6 +35,18 @@ class TextCounts:
 
 def words(text: str) -> list[str]:
     return WORD.findall(text)
+
+
+def sentence_bounds(text: str, position: int) -> tuple[int, int]:
+    """Start and end of the sentence holding ``position`` (end excludes the break)."""
+    start, end = 0, len(text)
+    for match in SENTENCE_END.finditer(text):
+        if match.end() <= position:
+            start = match.end()
+        elif match.start() >= position:
+            end = match.start()
+            break
+    return start, end
 
 
 def count_sentences(text: str) -> int:
