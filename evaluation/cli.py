@@ -20,7 +20,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         "evaluate", help="score klarjournal and its baselines on an annotated corpus",
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("corpus", metavar="CORPUS",
-                        help="corpus JSON Lines (annotated notes or sense-labelled lines); - = stdin")
+                        help="JSON Lines of annotated notes or sense-labelled lines; - = stdin")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--report", metavar="DIR",
                         help="write DIR/index.html (with plots) and DIR/results.json")
@@ -125,13 +125,14 @@ def _evaluate_notes(corpus: Corpus, args: argparse.Namespace,
         terminal_report, write_readme_scores, write_report
     from klarjournal.evaluation import runner
 
-    systems, versions = runner.build_systems(args.lexicon, args.model, use_model=not args.no_model)
+    systems, versions = runner.build_systems(args.lexicon, args.model,
+                                             use_model=not args.no_model)
     options = {"corpus": args.corpus, "lexicon_overlays": args.lexicon,
                "use_model": not args.no_model, "model_path": args.model,
                "senses": args.senses, "bootstrap": args.bootstrap, "seed": args.seed}
-    evaluation = runner.evaluate(corpus.notes, systems, primary=runner.PRIMARY, resamples=args.bootstrap,
-                          seed=args.seed, progress=True, line_errors=corpus.errors,
-                          versions=versions, options=options)
+    evaluation = runner.evaluate(corpus.notes, systems, primary=runner.PRIMARY,
+                                 resamples=args.bootstrap, seed=args.seed, progress=True,
+                                 line_errors=corpus.errors, versions=versions, options=options)
     if args.json:
         data = evaluation.to_dict()
         if args.errors:

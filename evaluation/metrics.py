@@ -240,7 +240,7 @@ def score_note(gold: GoldNote, prediction: Mapping[str, Any]) -> NoteScore:
     """Counts and error cases of one note. Raises ValueError if the prediction is for other text."""
     original = prediction.get("original")
     if original != gold.text:
-        raise ValueError(f"note {gold.id!r}: the prediction's original differs from the corpus text")
+        raise ValueError(f"note {gold.id!r}: the prediction's original is not the corpus text")
     plain = prediction.get("plain")
     if not isinstance(plain, str):
         raise ValueError(f"note {gold.id!r}: the prediction has no plain text")
