@@ -5,7 +5,7 @@
 """
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -27,7 +27,7 @@ from klarjournal.service.middleware import (
     SecurityHeadersMiddleware,
 )
 from klarjournal.service.routes import api, ops, preview
-from klarjournal.service.settings import Settings
+from klarjournal.service.settings import Settings, load_settings
 
 logger = logging.getLogger("klarjournal.service")
 
@@ -60,7 +60,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         logger.warning("NO API KEYS CONFIGURED: every /v1 endpoint is open to anyone who can "
                        "reach this port. Serving on loopback only; set KLARJOURNAL_API_KEYS="
                        "'portal:KEY,clinician:KEY2' to require keys.")
-    translator = await anyio.to_thread.run_sync(load_pipeline, settings)
+    translator = await anyio.to_thread.run_sync(app.state.load_pipeline, settings)
     app.state.translator = translator
     app.state.metrics.set_model_status(translator.model_status)
     if translator.model_status == "degraded":
@@ -71,8 +71,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.translator = None
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings if settings is not None else Settings()
+def create_app(settings: Settings | None = None,
+               load: Callable[[Settings], TranslatorLike] = load_pipeline) -> FastAPI:
+    """The app; ``load`` builds the translator at start-up (tests pass a stub or a shared one)."""
+    settings = settings if settings is not None else load_settings()
     middleware = [
         Middleware(SecurityHeadersMiddleware),
         Middleware(SafeErrorMiddleware),
@@ -95,6 +97,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.metrics = metrics
     app.state.limiter = CapacityLimiter(settings.threads)
     app.state.translator = None
+    app.state.load_pipeline = load
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.include_router(api.router, tags=["translation"])

@@ -34,7 +34,7 @@ class TranslatorLike(Protocol):
                        specialties: Sequence[str | None] | None = None
                        ) -> list[TranslationLike]: ...
 
-    def lookup(self, term: str) -> dict[str, Any] | None: ...
+    def lookup(self, term: str) -> dict[str, Any]: ...
 
 
 def get_settings(request: Request) -> Settings:
@@ -46,6 +46,10 @@ def get_translator(request: Request) -> TranslatorLike:
     if translator is None:
         raise HTTPException(503, "the translation pipeline is not loaded yet")
     return translator
+
+
+def note_limit(translator: TranslatorLike, settings: Settings) -> int:
+    return min(settings.max_note_chars, translator.max_chars)
 
 
 def get_limiter(request: Request) -> CapacityLimiter:

@@ -16,6 +16,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 KINDS = frozenset({"abbreviation", "term", "phrase"})
 SOURCES = frozenset({"lexicon", "model", "morphology", "fuzzy"})
+LOW_CONFIDENCE = 0.8
+
+
+def is_low_confidence(span: Mapping[str, Any]) -> bool:
+    """The pipeline's own flag, or a confidence under 0.8 (the preview page's threshold too)."""
+    return bool(span.get("low_confidence")) or float(span.get("confidence", 1.0)) < LOW_CONFIDENCE
 
 
 class ServiceMetrics:
@@ -43,7 +49,7 @@ class ServiceMetrics:
             "klarjournal_unresolved_total", "Jargon-like surfaces left unexplained.",
             registry=self.registry)
         self.low_confidence = Counter(
-            "klarjournal_low_confidence_spans_total", "Spans with confidence below 0.8.",
+            "klarjournal_low_confidence_spans_total", "Spans flagged or below 0.8 confidence.",
             registry=self.registry)
         self.model_status = Gauge(
             "klarjournal_model_status", "1 for the pipeline's current model status.",
@@ -62,7 +68,7 @@ class ServiceMetrics:
                 kind = span.get("kind") if span.get("kind") in KINDS else "other"
                 source = span.get("source") if span.get("source") in SOURCES else "other"
                 self.spans.labels(kind=kind, source=source).inc()
-                if float(span.get("confidence", 1.0)) < 0.8:
+                if is_low_confidence(span):
                     self.low_confidence.inc()
 
 

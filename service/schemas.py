@@ -155,9 +155,14 @@ class BatchResponse(BaseModel):
 
 
 class LexiconLookup(BaseModel):
+    """The pipeline's explanation; `entry` is absent when no lexicon entry matches."""
+
     model_config = ConfigDict(extra="allow")
 
     term: str
+    rendered: str = Field(description="What the patient reads for the term on its own.")
+    why: str = Field(description="Why the pipeline reads the term as it does.")
+    entry: dict[str, Any] | None = None
 
 
 class FieldError(BaseModel):

@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 Role = Literal["portal", "clinician"]
@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     # A local model folder instead of the shipped one; None uses the built-in model.
     model_path: Path | None = None
     use_model: bool = True
+    # Longest note accepted over HTTP (the pipeline's own limit applies too, whichever is lower):
+    # a note is a few thousand characters; far longer ones tie up a worker for seconds.
+    max_note_chars: int = Field(default=100_000, ge=1)
     # Batch requests hold at most this many notes.
     max_batch: int = Field(default=64, ge=1, le=1000)
     # Whole request bodies above this are refused (413) before they are read into memory.
@@ -89,3 +92,14 @@ def check_bind(host: str, settings: Settings) -> None:
             "translate notes. Set KLARJOURNAL_API_KEYS='portal:KEY,clinician:KEY2' or bind to "
             "127.0.0.1."
         )
+
+
+def load_settings() -> Settings:
+    """Settings from the environment, with errors that name variables but never echo values."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"KLARJOURNAL_{str(error['loc'][0]).upper() if error['loc'] else '?'}: {error['msg']}"
+            for error in exc.errors(include_input=False, include_url=False))
+        raise ValueError(f"invalid settings: {problems}") from None

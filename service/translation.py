@@ -13,13 +13,10 @@ from anyio import CapacityLimiter
 from fastapi import HTTPException
 
 from klarjournal.service.deps import TranslatorLike
-from klarjournal.service.metrics import ServiceMetrics
+from klarjournal.service.metrics import ServiceMetrics, is_low_confidence
 from klarjournal.service.schemas import BatchRequest, TranslateOptions, TranslateRequest
 
 logger = logging.getLogger("klarjournal.service")
-
-LOW_CONFIDENCE = 0.8
-
 
 def describe_failure(exc: BaseException) -> str:
     """Exception type and innermost code location, without the (possibly note-quoting) message."""
@@ -33,15 +30,12 @@ def too_long(length: int, limit: int) -> str:
             "section, and send the parts separately.")
 
 
-def check_length(text: str, translator: TranslatorLike, metrics: ServiceMetrics) -> None:
-    if len(text) > translator.max_chars:
-        metrics.note_errors.labels(reason="too_long").inc()
-        raise HTTPException(413, too_long(len(text), translator.max_chars))
-
-
 async def translate_note(request: TranslateRequest, translator: TranslatorLike,
-                         limiter: CapacityLimiter, metrics: ServiceMetrics) -> dict[str, Any]:
-    check_length(request.text, translator, metrics)
+                         limiter: CapacityLimiter, metrics: ServiceMetrics,
+                         max_chars: int) -> dict[str, Any]:
+    if len(request.text) > max_chars:
+        metrics.note_errors.labels(reason="too_long").inc()
+        raise HTTPException(413, too_long(len(request.text), max_chars))
 
     def work() -> dict[str, Any]:
         with metrics.translate_seconds.labels(call="single").time():
@@ -61,7 +55,7 @@ async def translate_note(request: TranslateRequest, translator: TranslatorLike,
 
 async def translate_batch(request: BatchRequest, translator: TranslatorLike,
                           limiter: CapacityLimiter, metrics: ServiceMetrics,
-                          max_batch: int) -> dict[str, Any]:
+                          max_chars: int, max_batch: int) -> dict[str, Any]:
     if len(request.notes) > max_batch:
         raise HTTPException(413, f"batch has {len(request.notes)} notes; the limit is "
                                  f"{max_batch}. Send several batches.")
@@ -70,10 +64,9 @@ async def translate_batch(request: BatchRequest, translator: TranslatorLike,
         for i, note in enumerate(request.notes)]
     runnable = []
     for i, note in enumerate(request.notes):
-        if len(note.text) > translator.max_chars:
+        if len(note.text) > max_chars:
             metrics.note_errors.labels(reason="too_long").inc()
-            results[i]["error"] = {"status": 413,
-                                   "message": too_long(len(note.text), translator.max_chars)}
+            results[i]["error"] = {"status": 413, "message": too_long(len(note.text), max_chars)}
         else:
             runnable.append(i)
     texts = [request.notes[i].text for i in runnable]
@@ -146,7 +139,7 @@ def glossary(result: dict[str, Any]) -> list[dict[str, Any]]:
             sentence += " Forklaringen er udledt af ordets latinske eller græske dele."
         elif span.get("source") == "fuzzy":
             sentence += " Ordet er genkendt, selv om det er stavet eller bøjet lidt anderledes."
-        if float(span.get("confidence", 1.0)) < LOW_CONFIDENCE:
+        if is_low_confidence(span):
             sentence += " Forklaringen er usikker; spørg gerne den, der har skrevet notatet."
         items.append({"term": span["surface"], "plain": plain, "expansion": expansion,
                       "explanation": sentence})

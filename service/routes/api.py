@@ -16,6 +16,7 @@ from klarjournal.service.deps import (
     get_metrics,
     get_settings,
     get_translator,
+    note_limit,
 )
 from klarjournal.service.metrics import ServiceMetrics
 from klarjournal.service.schemas import (
@@ -32,6 +33,7 @@ from klarjournal.service.translation import describe_failure, logger, translate_
 Translator = Annotated[TranslatorLike, Depends(get_translator)]
 Limiter = Annotated[CapacityLimiter, Depends(get_limiter)]
 Metrics = Annotated[ServiceMetrics, Depends(get_metrics)]
+AppSettings = Annotated[Settings, Depends(get_settings)]
 
 _errors: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorBody, "description": "Missing or invalid API key."},
@@ -49,36 +51,35 @@ router = APIRouter(prefix="/v1", responses=_errors)
 @router.post("/translate", response_model=Translation, dependencies=[PortalOrClinician],
              responses=_size_errors, summary="Translate one note")
 async def translate(body: TranslateRequest, translator: Translator, limiter: Limiter,
-                    metrics: Metrics) -> Response:
+                    metrics: Metrics, settings: AppSettings) -> Response:
     """The note's patient text with every replaced term traced to its place in the original
     (the shared object of spec/translation-output.md). `options.detail = uddybet` adds
     `glossary`, "ord i dit notat"."""
-    return JSONResponse(await translate_note(body, translator, limiter, metrics))
+    return JSONResponse(await translate_note(body, translator, limiter, metrics,
+                                             note_limit(translator, settings)))
 
 
 @router.post("/translate/batch", response_model=BatchResponse, dependencies=[PortalOrClinician],
              responses=_size_errors, summary="Translate several notes")
 async def translate_many(body: BatchRequest, translator: Translator, limiter: Limiter,
-                         metrics: Metrics,
-                         settings: Annotated[Settings, Depends(get_settings)]) -> Response:
+                         metrics: Metrics, settings: AppSettings) -> Response:
     """Up to the batch limit (default 64, see `/readyz` `limits`) notes, one result each in
     request order. A note that cannot be translated (too long, pipeline failure) gets an
     `error` entry; the other notes are still translated."""
     return JSONResponse(
-        await translate_batch(body, translator, limiter, metrics, settings.max_batch))
+        await translate_batch(body, translator, limiter, metrics,
+                              note_limit(translator, settings), settings.max_batch))
 
 
 @router.get("/lexicon/{term}", response_model=LexiconLookup, dependencies=[ClinicianOnly],
-            responses={404: {"model": ErrorBody, "description": "Not in the lexicon."}},
             summary="What a term means and how it is rendered")
 async def lexicon_lookup(term: Annotated[str, Path(min_length=1, max_length=100,
                                                    examples=["DVT"])],
                          translator: Translator, limiter: Limiter) -> Response:
-    """The entry, its senses and the rendering the pipeline would give, and why."""
+    """The entry and its senses, the rendering the pipeline gives the term on its own, and
+    why; for a term without an entry, `why` says so (and whether it is everyday Danish)."""
     found = await anyio.to_thread.run_sync(translator.lookup, term, limiter=limiter)
-    if not found:
-        raise HTTPException(404, "the term is not in the lexicon")
-    return JSONResponse({"term": term, **found})
+    return JSONResponse({**found, "term": term})
 
 
 @router.post("/audio", dependencies=[PortalOrClinician], summary="Patient text read aloud",
@@ -88,14 +89,14 @@ async def lexicon_lookup(term: Annotated[str, Path(min_length=1, max_length=100,
                               "description": "WAV, Danish voice (espeak-ng)."},
                         503: {"model": ErrorBody, "description": "espeak-ng is not installed."}})
 async def audio(body: TranslateRequest, translator: Translator, limiter: Limiter,
-                metrics: Metrics, settings: Annotated[Settings, Depends(get_settings)]
-                ) -> Response:
+                metrics: Metrics, settings: AppSettings) -> Response:
     """Translates the note and returns its patient text as speech, for patients who cannot
     read the screen."""
     if espeak_path() is None:
         raise HTTPException(503, "audio is unavailable: espeak-ng is not installed on the "
                                  "server (Debian: apt-get install espeak-ng)")
-    result = await translate_note(body, translator, limiter, metrics)
+    result = await translate_note(body, translator, limiter, metrics,
+                                  note_limit(translator, settings))
     try:
         wav = await anyio.to_thread.run_sync(speak, result["plain"], settings.audio_timeout,
                                              limiter=limiter)

@@ -7,7 +7,13 @@ from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from klarjournal.service.audio import espeak_path
-from klarjournal.service.deps import TranslatorLike, get_metrics, get_settings, get_translator
+from klarjournal.service.deps import (
+    TranslatorLike,
+    get_metrics,
+    get_settings,
+    get_translator,
+    note_limit,
+)
 from klarjournal.service.metrics import ServiceMetrics
 from klarjournal.service.schemas import ErrorBody, Health, Ready
 from klarjournal.service.settings import Settings
@@ -29,7 +35,7 @@ async def readyz(translator: Annotated[TranslatorLike, Depends(get_translator)],
         status="degraded" if translator.model_status == "degraded" else "ok",
         model_status=translator.model_status,
         versions=translator.versions,
-        limits={"max_chars": translator.max_chars, "max_batch": settings.max_batch,
+        limits={"max_chars": note_limit(translator, settings), "max_batch": settings.max_batch,
                 "max_body_bytes": settings.max_body_bytes},
         auth=settings.auth_enabled,
         audio=espeak_path() is not None,

@@ -51,7 +51,8 @@
     const ranges = [];
     for (const item of translation.unresolved) {
       if (item && typeof item === "object" && Number.isInteger(item.start)) {
-        ranges.push({ start: item.start, end: item.end, surface: item.surface });
+        ranges.push({ start: item.start, end: item.end, surface: item.surface,
+          reason: item.reason });
         continue;
       }
       const surface = typeof item === "string" ? item : item && item.surface;
@@ -84,16 +85,16 @@
     if (to > cursor) parent.appendChild(document.createTextNode(text.slice(cursor, to)));
   }
 
-  function confidenceClass(span) {
-    return span.confidence < LOW_CONFIDENCE ? " low" : "";
+  function isLow(span) {
+    return Boolean(span.low_confidence) || span.confidence < LOW_CONFIDENCE;
   }
 
   function termMark(tag, span, index, text) {
-    const mark = el(tag, "term" + confidenceClass(span), text);
+    const mark = el(tag, isLow(span) ? "term low" : "term", text);
     mark.dataset.span = String(index);
     mark.tabIndex = 0;
     mark.setAttribute("aria-describedby", "details");
-    if (span.confidence < LOW_CONFIDENCE) mark.title = "Usikker forklaring";
+    if (isLow(span)) mark.title = "Usikker forklaring";
     return mark;
   }
 
@@ -108,7 +109,8 @@
         if (range.isSpan) return termMark("mark", range, range.index, text);
         const mark = el("mark", "unresolved", text);
         mark.tabIndex = 0;
-        mark.title = "Uforklaret: står uændret i patientteksten";
+        mark.title = "Uforklaret: står uændret i patientteksten" +
+          (range.reason ? " (" + range.reason + ")" : "");
         return mark;
       });
   }
@@ -150,10 +152,16 @@
     sections.forEach((section, i) => {
       const block = el("section", "note-section");
       const heading = section.plain_heading || section.heading;
-      if (heading) block.appendChild(el("h3", null, heading));
       const from = i === 0 ? 0 : toPlain(translation.spans, section.start);
       const to = i === sections.length - 1 ? translation.plain.length
         : toPlain(translation.spans, sections[i + 1].start);
+      if (heading) {
+        block.setAttribute("aria-label", heading);
+        // The patient text usually already opens the section with its heading; say it once.
+        if (!translation.plain.slice(from, to).trimStart().startsWith(heading)) {
+          block.appendChild(el("h3", null, heading));
+        }
+      }
       const body = el("div", "section-text");
       appendMarked(body, translation.plain, from, to, ranges, mark);
       block.appendChild(body);
@@ -171,8 +179,11 @@
       ["Patienten læser", span.plain],
       ["Kilde", SOURCES[span.source] || span.source],
       ["Sikkerhed", Math.round(span.confidence * 100) + " %" +
-        (span.confidence < LOW_CONFIDENCE ? " – usikker, kontrollér" : "")],
+        (isLow(span) ? " – usikker, kontrollér" : "")],
       ["Benægtet", span.negated ? "ja (notatet udelukker fundet)" : "nej"],
+      ["Sammenhæng", [span.uncertain && "usikkert fund/mistanke",
+        span.historical && "tidligere", span.family && "hos familien"]
+        .filter(Boolean).join(", ") || "–"],
       ["Leksikonopslag", span.entry || "–"],
     ];
     for (const [name, value] of rows) {
@@ -207,9 +218,10 @@
   function renderUnresolved(translation) {
     const list = $("unresolved");
     list.replaceChildren();
-    const surfaces = translation.unresolved.map((u) => (typeof u === "string" ? u : u.surface));
-    if (!surfaces.length) list.appendChild(el("li", "none", "Ingen."));
-    for (const surface of surfaces) list.appendChild(el("li", null, surface));
+    if (!translation.unresolved.length) list.appendChild(el("li", "none", "Ingen."));
+    for (const item of translation.unresolved) {
+      list.appendChild(el("li", null, typeof item === "string" ? item : item.surface));
+    }
   }
 
   function renderGlossary(translation) {

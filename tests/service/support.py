@@ -6,6 +6,7 @@ run in milliseconds without loading spaCy or a model.
 
 import re
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from fastapi import FastAPI
@@ -61,8 +62,9 @@ class StubTranslator:
             plain += lay
             cursor = match.end()
         plain += text[cursor:]
-        unresolved = [m.group() for m in _UNKNOWN.finditer(text) if m.group() not in _LEXICON
-                      and m.group() != FAIL_TRIGGER]
+        unresolved = [{"start": m.start(), "end": m.end(), "surface": m.group(),
+                       "reason": "no lexicon entry"}
+                      for m in _UNKNOWN.finditer(text) if m.group() != FAIL_TRIGGER]
         return StubTranslation({
             "id": note_id, "original": text, "plain": plain, "spans": spans,
             "sections": [{"start": 0, "end": len(text), "heading": None, "plain_heading": None}],
@@ -73,11 +75,13 @@ class StubTranslator:
         ids = note_ids or [None] * len(texts)
         return [self.translate(text, note_id) for text, note_id in zip(texts, ids, strict=True)]
 
-    def lookup(self, term: str) -> dict[str, Any] | None:
+    def lookup(self, term: str) -> dict[str, Any]:
         for surface, (entry, kind, expansion, lay, _) in _LEXICON.items():
             if surface.casefold() == term.casefold():
-                return {"entry": entry, "kind": kind, "expansion": expansion, "rendering": lay}
-        return None
+                return {"term": term, "rendered": lay, "why": f"matched entry {entry!r}",
+                        "entry": {"id": entry, "kind": kind,
+                                  "senses": [{"id": entry, "expansion": expansion}]}}
+        return {"term": term, "rendered": term, "why": "no lexicon entry matches this form"}
 
 
 def make_app(keys: str = "", translator: Any = None, **settings: Any) -> FastAPI:
@@ -85,6 +89,14 @@ def make_app(keys: str = "", translator: Any = None, **settings: Any) -> FastAPI
     stub = translator if translator is not None else StubTranslator()
     app.dependency_overrides[get_translator] = lambda: stub
     return app
+
+
+@cache
+def real_translator() -> Any:
+    """The real pipeline, built once per test process and shared by every test that needs it."""
+    from klarjournal.pipeline import load_translator
+
+    return load_translator()
 
 
 def make_client(keys: str = "", translator: Any = None, **settings: Any) -> TestClient:

@@ -196,10 +196,13 @@ def test_non_bearer_scheme_is_401(keyed):
     assert response.status_code == 401
 
 
-def test_lexicon_lookup_explains_a_term_and_404s_unknown(client):
+def test_lexicon_lookup_explains_known_and_unknown_terms(client):
     found = client.get("/v1/lexicon/DVT").json()
-    assert found["term"] == "DVT" and found["expansion"] == "dyb venetrombose"
-    assert client.get("/v1/lexicon/ukendtord").status_code == 404
+    assert found["term"] == "DVT" and found["rendered"] == "blodprop i en dyb vene"
+    assert found["entry"]["senses"][0]["expansion"] == "dyb venetrombose"
+    unknown = client.get("/v1/lexicon/ukendtord")
+    assert unknown.status_code == 200
+    assert "no lexicon entry" in unknown.json()["why"] and unknown.json().get("entry") is None
 
 
 def test_readyz_reports_versions_limits_and_degraded_model():
