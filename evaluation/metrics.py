@@ -49,12 +49,21 @@ FUZZY_MIN = 90.0
 CONTEXT_CHARS = 40
 
 # Negation cues a patient text may carry. A cue in NEGATION_BEFORE negates what follows it in the
-# same sentence ("Ingen tegn på blodprop"); one in NEGATION_AFTER what precedes it ("blodprop
-# afkræftet"). "kan ikke udelukkes" is uncertainty, not negation, so "udelukkes" is not a cue.
-NEGATION_BEFORE = ("ikke", "ingen", "intet", "ingenting", "uden", "ej", "aldrig", "hverken", "nej")
-NEGATION_AFTER = ("afkræftet", "udelukket")
-_CUE_BEFORE = re.compile(r"(?<!\w)(?:" + "|".join(NEGATION_BEFORE) + r")(?!\w)", re.IGNORECASE)
-_CUE_AFTER = re.compile(r"(?<!\w)(?:" + "|".join(NEGATION_AFTER) + r")(?!\w)", re.IGNORECASE)
+# same sentence ("Ingen tegn på blodprop", "negativ for bakterier"); one in NEGATION_AFTER what
+# precedes it ("blodprop afkræftet", "bakterier ikke påvist"). "kan ikke udelukkes" is
+# uncertainty, not negation, so "udelukkes" is no cue. Spaces in a cue match any white space.
+NEGATION_BEFORE = ("ikke", "ingen", "intet", "ingenting", "uden", "ej", "aldrig", "hverken",
+                   "nej", "negativ for", "negative for", "fri for")
+NEGATION_AFTER = ("afkræftet", "udelukket", "ikke påvist", "ikke påvises")
+
+
+def _cue_pattern(cues: tuple[str, ...]) -> re.Pattern[str]:
+    alternatives = "|".join(r"\s+".join(map(re.escape, cue.split())) for cue in cues)
+    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
+
+
+_CUE_BEFORE = _cue_pattern(NEGATION_BEFORE)
+_CUE_AFTER = _cue_pattern(NEGATION_AFTER)
 
 ERROR_TYPES = ("missed", "wrong_reading", "false_positive", "keep_lost", "negation_lost")
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from klarjournal.evaluation.metrics import ERROR_TYPES, ErrorCase
+from klarjournal.evaluation.baselines import UNTOUCHED
 from klarjournal.evaluation.runner import DESCRIPTIONS, Evaluation
 
 ROWS: tuple[tuple[str, str, bool], ...] = (
@@ -208,27 +209,25 @@ def plots(evaluation: Evaluation) -> dict[str, str]:
     ax.set_title(f"{evaluation.primary}: scores per specialty")
     out["specialty"] = _png(fig)
 
-    names = list(evaluation.systems)
+    # The untouched baseline's patient text is the original: one "original" bar stands for both.
+    names = [n for n in evaluation.systems if n != UNTOUCHED]
     fig = Figure(figsize=(10, 4))
     lix_ax, rare_ax = fig.subplots(1, 2)
-    original = results.figures
-    lix_values = [original["lix_original"]] + [evaluation.systems[n].figures["lix_plain"]
-                                               for n in names]
-    rare_values = [original["rare_original"]] + [evaluation.systems[n].figures["rare_plain"]
-                                                 for n in names]
     labels = ["original", *names]
-    lix_ax.bar(labels, [v or 0 for v in lix_values], color="tab:blue")
-    lix_ax.set_title("LIX (lower is easier)")
-    rare_ax.bar(labels, [v or 0 for v in rare_values], color="tab:orange")
-    rare_ax.set_title("share of rare words")
-    for ax in (lix_ax, rare_ax):
+    for ax, figure, title, colour in ((lix_ax, "lix", "LIX (lower is easier)", "tab:blue"),
+                                      (rare_ax, "rare", "share of rare words", "tab:orange")):
+        values = [results.figures[f"{figure}_original"]] + [
+            evaluation.systems[n].figures[f"{figure}_plain"] for n in names]
+        ax.bar(labels, [v or 0 for v in values], color=colour)
+        ax.set_title(title)
         ax.tick_params(axis="x", rotation=30)
     out["readability"] = _png(fig)
 
-    fig = Figure(figsize=(11, 4))
-    by_specialty, by_kind = fig.subplots(1, 2)
+    groups_wide = max(len(results.by_specialty), 4)
+    fig = Figure(figsize=(max(8, 0.7 * groups_wide + 3), 8), layout="constrained")
+    by_specialty, by_kind = fig.subplots(2, 1)
     for ax, key, title in ((by_specialty, "specialty", "errors per specialty"),
-                           (by_kind, "kind", "errors per kind of span")):
+                           (by_kind, "kind", "errors per kind of span (none: keep/negation)")):
         tally: dict[str, Counter[str]] = {}
         for error in results.errors:
             group = getattr(error, key) or "(none)"
@@ -241,7 +240,7 @@ def plots(evaluation: Evaluation) -> dict[str, str]:
                 ax.bar(groups, values, bottom=bottom, label=error_type)
                 bottom = [b + v for b, v in zip(bottom, values, strict=True)]
         ax.set_title(title)
-        ax.tick_params(axis="x", rotation=30)
+        ax.set_xticks(range(len(groups)), groups, rotation=35, ha="right")
         if groups:
             ax.legend(fontsize="small")
     out["errors"] = _png(fig)

@@ -188,6 +188,9 @@ def negated_span(start, end, plain_start, plain_end, negated=True):
     ("Ingen pt. med DVT.", [], True),
     # a negating word after the finding
     ("DVT afkræftet.", [], True),
+    ("Afføring negativ for DVT.", [], True),
+    ("DVT ikke\npåvist.", [], False),              # the line break ends the sentence
+    ("DVT ikke påvist.", [], True),
     # uncertainty is not negation
     ("DVT kan ikke udelukkes.", [], False),
     # "ikke" inside a longer word is no cue
