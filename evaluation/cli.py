@@ -112,6 +112,9 @@ def run(args: argparse.Namespace) -> int:
     if corpus.notes:
         _evaluate_notes(corpus, args, sense_report)
     elif sense_report is not None:
+        if args.report or args.markdown or args.update_readme:
+            print("klarjournal evaluate: --report, --markdown and --update-readme need an "
+                  "annotated corpus; showing sense scores only", file=sys.stderr)
         if args.json:
             print(json.dumps({"senses": sense_report}, ensure_ascii=False, indent=2))
         else:

@@ -227,5 +227,7 @@ def read_corpus_file(path: str) -> Corpus:
     """Read ``path`` (``-`` is stdin). Raises OSError / UnicodeDecodeError for unusable input."""
     if path == "-":
         return read_corpus(sys.stdin)
-    with open(path, encoding="utf-8") as handle:
-        return read_corpus(handle.read().splitlines())
+    # utf-8-sig: a byte-order mark from a Windows editor is not a bad first line. Split on "\n"
+    # only: str.splitlines would also break at U+2028, which JSON allows inside strings.
+    with open(path, encoding="utf-8-sig") as handle:
+        return read_corpus(handle.read().split("\n"))

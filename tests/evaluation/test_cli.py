@@ -4,8 +4,10 @@ import json
 
 import pytest
 
+import klarjournal.lexicon
 from klarjournal.evaluation import cli, runner
 from klarjournal.evaluation.baselines import untouched
+from klarjournal.lexicon import Entry, Lexicon
 
 TEXT = "BT 145/90. Ingen tegn på DVT."
 GOOD = {"id": "n1", "specialty": "kardiologi", "text": TEXT,
@@ -35,8 +37,21 @@ class FakeTranslator:
         return out
 
 
+MS = Entry.model_validate({
+    "id": "ms", "kind": "abbreviation", "surfaces": ["MS"], "case_sensitive": True,
+    "specialty": "almen", "source": "test", "senses": [
+        {"id": "ms.multipel-sklerose", "expansion": "multipel sklerose",
+         "lay": [{"text": "sklerose"}], "cues": ["attak"]},
+        {"id": "ms.mitralstenose", "expansion": "mitralstenose", "lay": [{"text": "klapfejl"}],
+         "cues": ["ekko"]}]})
+LEXICON = Lexicon(entries=(MS,), morphemes=(), context_rules=(), sections=(), sources=(),
+                  allowed_lay_words=frozenset(), files=(), content_hash="0" * 64)
+
+
 @pytest.fixture(autouse=True)
 def fake_pipeline(monkeypatch):
+    # Hermetic: neither the spaCy pipeline nor the shipped lexicon (others edit it meanwhile).
+    monkeypatch.setattr(klarjournal.lexicon, "load_lexicon", lambda *a, **k: LEXICON)
     def build_systems(overlays=(), model_path=None, use_model=True):
         return ({runner.PRIMARY: runner.translator_system(FakeTranslator()),
                  "untouched": runner.untouched_system}, {"model_status": "degraded"})

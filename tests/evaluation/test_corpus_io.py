@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from klarjournal.evaluation.corpus_io import read_corpus
+from klarjournal.evaluation.corpus_io import read_corpus, read_corpus_file
 
 TEXT = "Pt. indlagt med dyspnø. BT 145/90. Ingen tegn på DVT."
 
@@ -114,3 +114,14 @@ def test_a_mixed_file_scores_the_majority_shape_and_reports_the_rest():
     corpus = read_corpus([note(id="a"), note(id="b"), sense_line()])
     assert corpus.shape == "notes" and len(corpus.notes) == 2
     assert [(e.line, "sense-labelled" in e.reason) for e in corpus.errors] == [(3, True)]
+
+
+def test_a_file_with_a_byte_order_mark_and_a_line_separator_inside_text(tmp_path):
+    text = "Pt. har det godt.\u2028BT normalt."
+    record = {"id": "n", "text": text, "annotations": [
+        {"start": 18, "end": 20, "surface": "BT", "kind": "abbreviation",
+         "expansion": "blodtryk", "lay": ["blodtryk"]}]}
+    path = tmp_path / "c.jsonl"
+    path.write_text("\ufeff" + json.dumps(record, ensure_ascii=False) + "\r\n", "utf-8")
+    corpus = read_corpus_file(str(path))
+    assert corpus.errors == [] and corpus.notes[0].text == text
