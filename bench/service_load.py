@@ -1,0 +1,237 @@
+"""Load benchmark of `klarjournal serve`: throughput, latency and memory on loopback.
+
+Starts the service on a random free loopback port (with a throw-away portal key, so the auth
+path is measured too), sends synthetic ~150-word notes from 1, 8 and 32 concurrent keep-alive
+clients for --seconds each, and prints req/s, p50/p95/p99 latency, errors and the server's RSS
+(all worker processes together) at start and end. The client is a minimal asyncio HTTP/1.1
+client so that it takes as little of the shared CPU as possible.
+
+    .venv/bin/python bench/service_load.py --seconds 10
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import secrets
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+SENTENCES = [
+    "Pt. indlagt med dyspnø og let ødem på UE.",
+    "BT {bp1}/{bp2}, puls {pulse}, saturation {sat} % uden ilt.",
+    "Ingen tegn på DVT.",
+    "Obs. pneumoni, rtg. af thorax bestilt.",
+    "Start penicillin {dose} mio IE x 4 p.o. i {days} dage.",
+    "Objektivt: St.p. u.a., St.c. regelmæssig aktion, ingen mislyde.",
+    "Pt. afebril, T {temp} grader.",
+    "Beh. med furosemid {mg} mg i.v. x 1 med god effekt.",
+    "Anamnese: hoste og feber i {days} dage, tiltagende åndenød ved anstrengelse.",
+    "Tidligere AMI, behandlet med PCI.",
+    "Konklusion: Mistanke om KOL i exacerbation, ktr. om {weeks} uger.",
+    "Pt. informeret om planen og er indforstået.",
+    "Blodprøver: CRP {crp}, leukocytter {leuk}, hgb {hgb}.",
+    "Smerter i dxt. hofte, kan ikke støtte på benet.",
+    "Der gives paracetamol 1 g x 4 og morfin 5 mg s.c. p.n.",
+]
+
+
+def make_note(rng: random.Random, words: int) -> str:
+    parts: list[str] = []
+    while sum(len(p.split()) for p in parts) < words:
+        parts.append(rng.choice(SENTENCES).format(
+            bp1=rng.randint(100, 180), bp2=rng.randint(60, 100), pulse=rng.randint(55, 120),
+            sat=rng.randint(88, 99), dose=rng.randint(1, 3), days=rng.randint(2, 10),
+            mg=rng.choice([20, 40, 80]), temp=f"{rng.uniform(36.2, 39.5):.1f}".replace(".", ","),
+            weeks=rng.randint(1, 8), crp=rng.randint(1, 250), leuk=rng.randint(3, 25),
+            hgb=f"{rng.uniform(5.5, 9.5):.1f}".replace(".", ",")))
+    return " ".join(parts)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def process_tree_rss_mb(root: int) -> float:
+    """Resident memory of ``root`` and all its descendants (uvicorn workers), in MB."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                ppid = int(stat.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(ppid, []).append(int(entry))
+    total_kb, stack = 0, [root]
+    while stack:
+        pid = stack.pop()
+        stack.extend(children.get(pid, []))
+        try:
+            with open(f"/proc/{pid}/status") as status:
+                for line in status:
+                    if line.startswith("VmRSS:"):
+                        total_kb += int(line.split()[1])
+        except OSError:
+            continue
+    return total_kb / 1024
+
+
+class Server:
+    """`klarjournal serve` in a subprocess on loopback, stopped on exit."""
+
+    def __init__(self, workers: int, key: str, extra_env: dict[str, str] | None = None):
+        self.port = free_port()
+        self.key = key
+        executable = Path(sys.executable).with_name("klarjournal")
+        command = [str(executable), "serve", "--host", "127.0.0.1", "--port", str(self.port),
+                   "--workers", str(workers), "--no-access-log", "--log-level", "warning"]
+        env = {**os.environ, "KLARJOURNAL_API_KEYS": f"portal:{key}", **(extra_env or {})}
+        self.log = open(f"/tmp/klarjournal-bench-{self.port}.log", "w")  # noqa: SIM115
+        self.process = subprocess.Popen(command, env=env, stdout=self.log,
+                                        stderr=subprocess.STDOUT)
+
+    def wait_ready(self, timeout: float = 180) -> dict:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited with {self.process.returncode}; "
+                                   f"see {self.log.name}")
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/readyz",
+                                            timeout=2) as response:
+                    return json.load(response)
+            except OSError:
+                time.sleep(0.5)
+        raise RuntimeError("server did not become ready")
+
+    def rss_mb(self) -> float:
+        return process_tree_rss_mb(self.process.pid)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self.log.close()
+
+
+@dataclass
+class Results:
+    latencies: list[float] = field(default_factory=list)
+    errors: int = 0
+    statuses: dict[int, int] = field(default_factory=dict)
+
+
+async def client_loop(port: int, key: str, notes: list[bytes], deadline: float,
+                      results: Results, seed: int) -> None:
+    """One keep-alive connection sending requests back to back until the deadline."""
+    rng = random.Random(seed)
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    head = (f"POST /v1/translate HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+            f"Authorization: Bearer {key}\r\nContent-Type: application/json\r\n")
+    try:
+        while time.monotonic() < deadline:
+            body = rng.choice(notes)
+            request = (head + f"Content-Length: {len(body)}\r\n\r\n").encode() + body
+            started = time.perf_counter()
+            try:
+                writer.write(request)
+                status_line = await reader.readline()
+                status = int(status_line.split()[1])
+                length = 0
+                while (line := await reader.readline()) not in (b"\r\n", b""):
+                    name, _, value = line.partition(b":")
+                    if name.strip().lower() == b"content-length":
+                        length = int(value)
+                await reader.readexactly(length)
+            except (OSError, ValueError, IndexError, asyncio.IncompleteReadError):
+                results.errors += 1
+                writer.close()
+                reader, writer = await asyncio.open_connection("127.0.0.1", port)
+                continue
+            results.latencies.append(time.perf_counter() - started)
+            results.statuses[status] = results.statuses.get(status, 0) + 1
+            if status != 200:
+                results.errors += 1
+    finally:
+        writer.close()
+
+
+async def drive(port: int, key: str, notes: list[bytes], clients: int,
+                seconds: float) -> tuple[Results, float]:
+    results = Results()
+    started = time.monotonic()
+    deadline = started + seconds
+    await asyncio.gather(*(client_loop(port, key, notes, deadline, results, seed)
+                           for seed in range(clients)))
+    return results, time.monotonic() - started
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
+def report_row(clients: int, results: Results, elapsed: float) -> str:
+    ms = [v * 1000 for v in results.latencies]
+    return (f"{clients:>7} {len(ms):>9} {len(ms) / elapsed:>8.1f} {percentile(ms, 50):>8.1f} "
+            f"{percentile(ms, 95):>8.1f} {percentile(ms, 99):>8.1f} {results.errors:>7}")
+
+
+def build_notes(count: int, words: int) -> list[bytes]:
+    rng = random.Random(7)
+    return [json.dumps({"text": make_note(rng, words)}).encode() for _ in range(count)]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=60, help="per concurrency level")
+    parser.add_argument("--clients", default="1,8,32", help="comma-separated levels")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                        help="server worker processes (default: one per core)")
+    parser.add_argument("--words", type=int, default=150, help="words per synthetic note")
+    parser.add_argument("--warmup", type=float, default=3, help="seconds before measuring")
+    args = parser.parse_args()
+    levels = [int(c) for c in args.clients.split(",")]
+    if args.seconds <= 0 or min(levels) < 1 or max(levels) > 256:
+        parser.error("--seconds must be positive and clients between 1 and 256")
+
+    notes = build_notes(200, args.words)
+    server = Server(args.workers, secrets.token_urlsafe(24))
+    try:
+        ready = server.wait_ready()
+        asyncio.run(drive(server.port, server.key, notes, 4, args.warmup))
+        rss_start = server.rss_mb()
+        print(f"klarjournal service load: {os.cpu_count()} cores, {args.workers} worker(s), "
+              f"~{args.words}-word notes, {args.seconds:g} s per level, loopback")
+        print(f"pipeline: {ready['versions']} model {ready['model_status']}")
+        print(f"{'clients':>7} {'requests':>9} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} "
+              f"{'p99 ms':>8} {'errors':>7}")
+        for clients in levels:
+            results, elapsed = asyncio.run(drive(server.port, server.key, notes, clients,
+                                                 args.seconds))
+            print(report_row(clients, results, elapsed), flush=True)
+            if set(results.statuses) - {200}:
+                print(f"        statuses: {results.statuses}")
+        print(f"server RSS (all processes): start {rss_start:.0f} MB, end {server.rss_mb():.0f} MB")
+    finally:
+        server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
