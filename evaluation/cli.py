@@ -31,6 +31,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--no-model", action="store_true",
                         help="evaluate with the context model switched off")
     parser.add_argument("--model", metavar="PATH", help="context model to load")
+    parser.add_argument("--predictions", metavar="OUT.jsonl",
+                        help="score these translations (from `klarjournal translate -o`) "
+                             "instead of running the pipeline")
     parser.add_argument("--senses", metavar="FILE",
                         help="also evaluate sense choice on a sense-labelled file")
     parser.add_argument("--bootstrap", type=int, default=1000, metavar="N",
@@ -62,6 +65,32 @@ def _report_bad_lines(errors: list[LineError], label: str) -> None:
     if len(errors) > MAX_REPORTED_LINES:
         print(f"klarjournal evaluate: {label}: {len(errors) - MAX_REPORTED_LINES} more bad lines",
               file=sys.stderr)
+
+
+def _read_predictions(path: str) -> tuple[dict[str, dict[str, Any]], bool] | None:
+    """Translation objects by id, and whether any line was bad; None if unreadable."""
+    try:
+        with open(path, encoding="utf-8-sig") as handle:
+            lines = handle.read().split("\n")
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"klarjournal evaluate: cannot read {path}: {type(exc).__name__}", file=sys.stderr)
+        return None
+    found: dict[str, dict[str, Any]] = {}
+    bad = False
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            record = exc.msg
+        if not isinstance(record, dict) or not isinstance(record.get("id"), str):
+            print(f"klarjournal evaluate: {path} line {number}: not a translation object with "
+                  "an id", file=sys.stderr)
+            bad = True
+            continue
+        found[record["id"]] = record
+    return found, bad
 
 
 def _sense_report(corpus: Corpus, args: argparse.Namespace) -> dict[str, Any]:
@@ -108,9 +137,16 @@ def run(args: argparse.Namespace) -> int:
         print("klarjournal evaluate: no usable line to score", file=sys.stderr)
         return EXIT_UNUSABLE
 
+    recorded = None
+    if args.predictions:
+        read = _read_predictions(args.predictions)
+        if read is None:
+            return EXIT_UNUSABLE
+        recorded, bad_predictions = read
+        bad = bad or bad_predictions
     sense_report = _sense_report(senses, args) if senses and senses.senses else None
     if corpus.notes:
-        _evaluate_notes(corpus, args, sense_report)
+        _evaluate_notes(corpus, args, sense_report, recorded)
     elif sense_report is not None:
         if args.report or args.markdown or args.update_readme:
             print("klarjournal evaluate: --report, --markdown and --update-readme need an "
@@ -123,14 +159,16 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _evaluate_notes(corpus: Corpus, args: argparse.Namespace,
-                    sense_report: dict[str, Any] | None) -> None:
+                    sense_report: dict[str, Any] | None,
+                    recorded: dict[str, dict[str, Any]] | None) -> None:
     from klarjournal.evaluation.report import errors_report, markdown_table, ordered_errors, \
         terminal_report, write_readme_scores, write_report
     from klarjournal.evaluation import runner
 
     systems, versions = runner.build_systems(args.lexicon, args.model,
-                                             use_model=not args.no_model)
-    options = {"corpus": args.corpus, "lexicon_overlays": args.lexicon,
+                                             use_model=not args.no_model, recorded=recorded)
+    options = {"corpus": args.corpus, "predictions": args.predictions,
+               "lexicon_overlays": args.lexicon,
                "use_model": not args.no_model, "model_path": args.model,
                "senses": args.senses, "bootstrap": args.bootstrap, "seed": args.seed}
     evaluation = runner.evaluate(corpus.notes, systems, primary=runner.PRIMARY,

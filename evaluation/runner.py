@@ -153,6 +153,13 @@ def dictionary_system(baseline: DictionaryBaseline) -> System:
     return run
 
 
+def recorded_system(translations: Mapping[str, Mapping[str, Any]]) -> System:
+    """Translations made earlier (``klarjournal translate -o``), looked up by note id."""
+    def run(texts: list[str], ids: list[str], _: list[str | None]) -> list[Mapping[str, Any]]:
+        return [translations[note_id] for note_id in ids]  # a missing id fails that note
+    return run
+
+
 def git_commit() -> dict[str, Any]:
     """The checkout's commit and whether it had uncommitted changes; None outside a checkout."""
     here = Path(__file__).resolve().parent
@@ -184,17 +191,27 @@ def load_translators(lexicon_overlays: Sequence[str] = (), model_path: str | Non
 
 
 def build_systems(lexicon_overlays: Sequence[str] = (), model_path: str | None = None,
-                  use_model: bool = True) -> tuple[dict[str, System], dict[str, Any]]:
-    """The system, its baselines, and the versions that produced them."""
+                  use_model: bool = True,
+                  recorded: Mapping[str, Mapping[str, Any]] | None = None,
+                  ) -> tuple[dict[str, System], dict[str, Any]]:
+    """The system, its baselines, and the versions that produced them.
+
+    With ``recorded`` translations the system is those (the pipeline is not built); their
+    ``versions`` field says what produced them.
+    """
     from klarjournal.lexicon import load_lexicon
 
-    translator, no_model = load_translators(lexicon_overlays, model_path, use_model)
-    systems: dict[str, System] = {PRIMARY: translator_system(translator)}
-    if no_model is not None:
-        systems[NO_MODEL] = translator_system(no_model)
+    if recorded is not None:
+        first = next(iter(recorded.values()), {})
+        systems: dict[str, System] = {PRIMARY: recorded_system(recorded)}
+        versions = {**dict(first.get("versions") or {}), "model_status": "recorded"}
+    else:
+        translator, no_model = load_translators(lexicon_overlays, model_path, use_model)
+        systems = {PRIMARY: translator_system(translator)}
+        if no_model is not None:
+            systems[NO_MODEL] = translator_system(no_model)
+        versions = {**translator.versions, "model_status": translator.model_status}
     lexicon = load_lexicon(overlays=list(lexicon_overlays))
     systems[DICTIONARY] = dictionary_system(DictionaryBaseline(lexicon))
     systems[UNTOUCHED] = untouched_system
-    versions = {**translator.versions, "model_status": translator.model_status,
-                **git_commit()}
-    return systems, versions
+    return systems, {**versions, "baseline_lexicon": lexicon.version, **git_commit()}

@@ -52,10 +52,6 @@ LEXICON = Lexicon(entries=(MS,), morphemes=(), context_rules=(), sections=(), so
 def fake_pipeline(monkeypatch):
     # Hermetic: neither the spaCy pipeline nor the shipped lexicon (others edit it meanwhile).
     monkeypatch.setattr(klarjournal.lexicon, "load_lexicon", lambda *a, **k: LEXICON)
-    def build_systems(overlays=(), model_path=None, use_model=True):
-        return ({runner.PRIMARY: runner.translator_system(FakeTranslator()),
-                 "untouched": runner.untouched_system}, {"model_status": "degraded"})
-    monkeypatch.setattr(runner, "build_systems", build_systems)
     monkeypatch.setattr(runner, "load_translators", lambda *a, **k: (FakeTranslator(), None))
 
 
@@ -141,3 +137,20 @@ def test_senses_beside_a_corpus(tmp_path, capsys):
     senses = write(tmp_path, [json.dumps(SENSE)], "senses.jsonl")
     assert run([corpus, "--senses", senses, "--bootstrap", "0"]) == 0
     assert "sense choice on 1 labelled occurrences" in capsys.readouterr().out
+
+
+def test_recorded_predictions_are_scored_without_the_pipeline(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(runner, "load_translators", None)  # must not be called
+    other = {**GOOD, "id": "n2"}
+    corpus = write(tmp_path, [json.dumps(GOOD), json.dumps(other)])
+    translation = FakeTranslator().translate_many([TEXT], ["n1"])[0]
+    translation["versions"] = {"klarjournal": "9.9"}
+    predictions = write(tmp_path, [json.dumps(translation), "[]"], "out.jsonl")
+    code = run([corpus, "--predictions", predictions, "--json", "--bootstrap", "0"])
+    captured = capsys.readouterr()
+    data = json.loads(captured.out)
+    assert code == 1 and "out.jsonl line 2" in captured.err
+    assert data["failed_notes"] == {"klarjournal": ["n2"]}
+    assert data["detection"]["recall"] == 0.5
+    assert data["versions"]["klarjournal"] == "9.9"
+    assert data["versions"]["model_status"] == "recorded"
