@@ -26,8 +26,8 @@ Fidelity
   ``still_negated`` for the rule).
 
 Readability: see ``klarjournal.evaluation.readability``. ``jargon_left`` is the share of gold
-annotations whose surface still occurs in ``plain`` verbatim (case-sensitive, not inside a longer
-word).
+annotations whose surface still occurs in ``plain`` verbatim (case-sensitive, and not inside a
+longer word unless it was inside one in the original; see ``surface_left``).
 
 Corpus figures pool counts over notes (micro averages); so do the break-downs.
 """
@@ -200,11 +200,24 @@ def still_negated(surface: str, original: str, plain: str,
                for at in _occurrences(plain, surface, ignore_case=True))
 
 
-def surface_in(text: str, surface: str) -> bool:
-    """Whether ``surface`` occurs in ``text`` verbatim and not as part of a longer word."""
-    before = r"(?<!\w)" if surface[:1].isalnum() else ""
-    after = r"(?!\w)" if surface[-1:].isalnum() else ""
-    return re.search(before + re.escape(surface) + after, text) is not None
+def _word_char(ch: str) -> bool:
+    return ch.isalnum() or ch == "_"
+
+
+def surface_left(plain: str, original: str, gold: GoldSpan) -> bool:
+    """Whether the gold surface still stands in ``plain`` verbatim, bounded as in the original.
+
+    Case-sensitive. Where the original has a word boundary at an edge of the span, the match in
+    ``plain`` must have one too ("BT" is not found in "BTX"); where the span is part of a longer
+    word ("lymfom" in "lymfomafsnit"), that edge may touch letters.
+    """
+    surface = gold.surface
+    before = gold.start > 0 and _word_char(original[gold.start - 1]) and _word_char(surface[0])
+    after = gold.end < len(original) and _word_char(original[gold.end]) \
+        and _word_char(surface[-1])
+    pattern = ("" if before else r"(?<!\w)" if _word_char(surface[0]) else "") \
+        + re.escape(surface) + ("" if after else r"(?!\w)" if _word_char(surface[-1]) else "")
+    return re.search(pattern, plain) is not None
 
 
 def _is_offset(value: Any) -> bool:
@@ -314,7 +327,7 @@ def score_note(gold: GoldNote, prediction: Mapping[str, Any]) -> NoteScore:
         counts[f"long_{prefix}"] = tc.long_words
         counts[f"rare_{prefix}"] = tc.rare_words
     counts["jargon_total"] = len(gold.annotations)
-    counts["jargon_left"] = sum(1 for g in gold.annotations if surface_in(plain, g.surface))
+    counts["jargon_left"] = sum(1 for g in gold.annotations if surface_left(plain, gold.text, g))
     unresolved = _unresolved_surfaces(prediction.get("unresolved"))
     counts["unresolved"] = len(unresolved)
     return NoteScore(gold.id, gold.specialty, gold.note_type, counts, unresolved, tuple(errors))
