@@ -60,8 +60,11 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def process_tree_rss_mb(root: int) -> float:
-    """Resident memory of ``root`` and all its descendants (uvicorn workers), in MB."""
+def process_tree_memory_mb(root: int) -> tuple[float, float]:
+    """RSS and PSS of ``root`` and all its descendants (uvicorn workers), in MB.
+
+    RSS counts shared library pages (torch, spaCy) once per process; PSS splits them among
+    the processes sharing them, so its sum is what the machine really spends."""
     children: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -72,18 +75,21 @@ def process_tree_rss_mb(root: int) -> float:
         except (OSError, IndexError, ValueError):
             continue
         children.setdefault(ppid, []).append(int(entry))
-    total_kb, stack = 0, [root]
+    rss_kb = pss_kb = 0
+    stack = [root]
     while stack:
         pid = stack.pop()
         stack.extend(children.get(pid, []))
         try:
-            with open(f"/proc/{pid}/status") as status:
-                for line in status:
-                    if line.startswith("VmRSS:"):
-                        total_kb += int(line.split()[1])
+            with open(f"/proc/{pid}/smaps_rollup") as rollup:
+                for line in rollup:
+                    if line.startswith("Rss:"):
+                        rss_kb += int(line.split()[1])
+                    elif line.startswith("Pss:"):
+                        pss_kb += int(line.split()[1])
         except OSError:
             continue
-    return total_kb / 1024
+    return rss_kb / 1024, pss_kb / 1024
 
 
 class Server:
@@ -114,8 +120,8 @@ class Server:
                 time.sleep(0.5)
         raise RuntimeError("server did not become ready")
 
-    def rss_mb(self) -> float:
-        return process_tree_rss_mb(self.process.pid)
+    def memory_mb(self) -> tuple[float, float]:
+        return process_tree_memory_mb(self.process.pid)
 
     def stop(self) -> None:
         self.process.terminate()
@@ -215,7 +221,7 @@ def main() -> int:
     try:
         ready = server.wait_ready()
         asyncio.run(drive(server.port, server.key, notes, 4, args.warmup))
-        rss_start = server.rss_mb()
+        rss_start, pss_start = server.memory_mb()
         print(f"klarjournal service load: {os.cpu_count()} cores, {args.workers} worker(s), "
               f"~{args.words}-word notes, {args.seconds:g} s per level, loopback")
         print(f"pipeline: {ready['versions']} model {ready['model_status']}")
@@ -227,7 +233,9 @@ def main() -> int:
             print(report_row(clients, results, elapsed), flush=True)
             if set(results.statuses) - {200}:
                 print(f"        statuses: {results.statuses}")
-        print(f"server RSS (all processes): start {rss_start:.0f} MB, end {server.rss_mb():.0f} MB")
+        rss_end, pss_end = server.memory_mb()
+        print(f"server memory, all processes: RSS start {rss_start:.0f} MB, end {rss_end:.0f} MB;"
+              f" PSS start {pss_start:.0f} MB, end {pss_end:.0f} MB")
     finally:
         server.stop()
     return 0
