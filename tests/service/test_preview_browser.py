@@ -82,18 +82,25 @@ def page(browser, base_url):
     page.on("pageerror", lambda error: problems.append(str(error)))
     page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
     page.goto(f"{base_url}/preview")
-    page.wait_for_function("document.querySelectorAll('#sample option').length > 1")
+    page.wait_for_selector("#sample option:nth-child(2)", state="attached")
     yield page
     page.close()
     # CSP violations and script errors surface as console errors.
     assert problems == []
 
 
+def expect(locator):
+    from playwright.sync_api import expect as playwright_expect
+
+    return playwright_expect(locator)
+
+
 def translate(page, text: str) -> None:
     page.fill("#note", text)
     page.click("#translate")
     page.wait_for_selector("#resultat:not([hidden])")
-    page.wait_for_function("document.querySelector('#status').textContent.startsWith('Færdig')")
+    # Locator assertions, not wait_for_function: the page's CSP forbids evaluating strings.
+    expect(page.locator("#status")).to_contain_text("Færdig")
 
 
 def test_pasted_note_shows_original_and_patient_text_side_by_side(page):
@@ -157,7 +164,7 @@ def test_a_key_is_needed_when_the_server_has_keys(browser, keyed_url):
     page.goto(f"{keyed_url}/preview")
     page.fill("#note", NOTE)
     page.click("#translate")
-    page.wait_for_function("document.querySelector('#status').textContent.includes('401')")
+    expect(page.locator("#status")).to_contain_text("401")
     page.fill("#apikey", CLINICIAN_KEY)
     page.click("#translate")
     page.wait_for_selector("#plain [data-span]")
