@@ -102,7 +102,7 @@ class Server:
         command = [str(executable), "serve", "--host", "127.0.0.1", "--port", str(self.port),
                    "--workers", str(workers), "--no-access-log", "--log-level", "warning"]
         env = {**os.environ, "KLARJOURNAL_API_KEYS": f"portal:{key}", **(extra_env or {})}
-        self.log = open(f"/tmp/klarjournal-bench-{self.port}.log", "w")  # noqa: SIM115
+        self.log = open(f"/tmp/klarjournal-bench-{self.port}.log", "w")
         self.process = subprocess.Popen(command, env=env, stdout=self.log,
                                         stderr=subprocess.STDOUT)
 

@@ -70,8 +70,9 @@ def main() -> int:
     first = sum(s[1] for s in steady[:fifth]) / fifth
     last = sum(s[1] for s in steady[-fifth:]) / fifth
     flat = last - first <= args.tolerance_mb
-    print(f"RSS first fifth {first:.0f} MB, last fifth {last:.0f} MB, growth {last - first:+.0f} MB:"
-          f" {'flat' if flat else 'NOT flat'} (tolerance {args.tolerance_mb:g} MB)")
+    print(f"RSS first fifth {first:.0f} MB, last fifth {last:.0f} MB, "
+          f"growth {last - first:+.0f} MB: {'flat' if flat else 'NOT flat'} "
+          f"(tolerance {args.tolerance_mb:g} MB)")
     return 0 if flat and results.errors == 0 else 1
 
 

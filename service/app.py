@@ -1,4 +1,4 @@
-"""The FastAPI application: ``create_app(settings)`` builds it; the lifespan loads the pipeline once.
+"""The FastAPI application: ``create_app(settings)`` builds it; its lifespan loads the pipeline.
 
 ``klarjournal serve --workers N`` calls ``create_app`` with no arguments in every worker
 (uvicorn factory mode), so settings then come from the environment.

@@ -59,7 +59,8 @@ class Settings(BaseSettings):
             if not sep or not key.strip():
                 raise ValueError(f"pair {number} is not 'role:key'")
             if role.strip() not in ROLES:
-                raise ValueError(f"pair {number} has role {role.strip()!r}; use portal or clinician")
+                raise ValueError(
+                    f"pair {number} has role {role.strip()!r}; use portal or clinician")
             keys.append({"role": role.strip(), "key": key.strip()})
         return keys
 

@@ -28,7 +28,12 @@ from klarjournal.service.schemas import (
     Translation,
 )
 from klarjournal.service.settings import Settings
-from klarjournal.service.translation import describe_failure, logger, translate_batch, translate_note
+from klarjournal.service.translation import (
+    describe_failure,
+    logger,
+    translate_batch,
+    translate_note,
+)
 
 Translator = Annotated[TranslatorLike, Depends(get_translator)]
 Limiter = Annotated[CapacityLimiter, Depends(get_limiter)]

@@ -147,7 +147,8 @@ def test_note_text_never_reaches_logs_errors_or_metrics(client, caplog):
         ("/v1/translate", {"text": f"{marker} " * 1500}),                     # 413
         ("/v1/translate", {"text": f"{marker}", "options": {"detail": 7}}),    # 422
         ("/v1/translate", {"text": f"{FAIL_TRIGGER} {marker}"}),               # 500
-        ("/v1/translate/batch", {"notes": [{"text": marker}, {"text": f"{FAIL_TRIGGER} {marker}"}]}),
+        ("/v1/translate/batch", {"notes": [{"text": marker},
+                                           {"text": f"{FAIL_TRIGGER} {marker}"}]}),
     ]
     with caplog.at_level(logging.DEBUG):
         bodies = []
