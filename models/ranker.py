@@ -1,0 +1,201 @@
+"""Inference for the sense ranker: a cross-encoder that scores (context, candidate sense) pairs.
+
+The shipped checkpoint in ``klarjournal/models/shipped/sense-ranker`` was pretrained from
+scratch on Danish text from Debian packages and fine-tuned on contexts generated from the
+lexicon (see its README.md). Any local Hugging Face checkpoint with a sequence-classification
+head (one logit) can be loaded instead by path; torch is imported only inside ``load``.
+"""
+
+import hashlib
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from klarjournal.lexicon import Sense
+
+RANKER_META = "ranker.json"
+DEFAULT_WINDOW_CHARS = 160
+DEFAULT_MAX_LENGTH = 112
+DEFAULT_MARGIN = 0.2
+WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
+
+
+class RankerLoadError(RuntimeError):
+    """The ranker checkpoint is missing or cannot be read."""
+
+
+@dataclass(frozen=True)
+class RankItem:
+    """An ambiguous span ``text[start:end]`` and the candidate senses to rank for it."""
+
+    text: str
+    start: int
+    end: int
+    candidates: list[str]
+    section: str | None = None
+    specialty: str | None = None
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The best candidate, its probability, the margin to the runner-up, and whether to abstain."""
+
+    best: int
+    probability: float
+    margin: float
+    abstain: bool
+
+
+def candidate_text(sense: Sense, with_cues: bool = True) -> str:
+    """The candidate string for ``sense``: ``expansion – lay``, optionally with the sense's
+    specialties and cue words, which let the ranker score senses it was never trained on."""
+    text = f"{sense.expansion} – {sense.lay[0].text}"
+    if not with_cues:
+        return text
+    specialties = [*sense.specialties]
+    if sense.specialty and sense.specialty not in specialties:
+        specialties.append(sense.specialty)
+    if specialties:
+        text += " | " + ", ".join(specialties)
+    if sense.cues:
+        text += " | " + ", ".join(sense.cues)
+    return text
+
+
+def context_text(item: RankItem, window_chars: int = DEFAULT_WINDOW_CHARS) -> str:
+    """Note metadata plus the text around the span, with the span marked by ``[ ]``."""
+    left = item.text[max(0, item.start - window_chars):item.start]
+    right = item.text[item.end:item.end + window_chars]
+    if item.start > window_chars and " " in left:
+        left = left[left.index(" ") + 1:]
+    if len(item.text) - item.end > window_chars and " " in right:
+        right = right[:right.rindex(" ")]
+    context = " ".join(f"{left}[ {item.text[item.start:item.end]} ]{right}".split())
+    return f"{item.specialty or 'ukendt'} | {item.section or 'ukendt'} | {context}"
+
+
+def softmax(scores: Sequence[float]) -> list[float]:
+    top = max(scores)
+    exps = [math.exp(s - top) for s in scores]
+    total = sum(exps)
+    return [e / total for e in exps]
+
+
+def decide(probabilities: Sequence[float], margin: float) -> Decision:
+    """Pick the best candidate; abstain when it beats the runner-up by less than ``margin``."""
+    if not probabilities:
+        raise ValueError("no candidates to decide between")
+    order = sorted(range(len(probabilities)), key=lambda i: -probabilities[i])
+    best = order[0]
+    runner_up = probabilities[order[1]] if len(order) > 1 else 0.0
+    gap = probabilities[best] - runner_up
+    return Decision(best=best, probability=probabilities[best], margin=gap, abstain=gap < margin)
+
+
+def shipped_model_dir() -> Path:
+    return Path(str(resources.files("klarjournal.models") / "shipped" / "sense-ranker"))
+
+
+def weights_sha(path: Path) -> str:
+    for name in WEIGHT_FILES:
+        if (path / name).exists():
+            return hashlib.sha256((path / name).read_bytes()).hexdigest()
+    raise RankerLoadError(f"{path}: no model weights ({' or '.join(WEIGHT_FILES)})")
+
+
+@dataclass
+class SenseRanker:
+    """Scores candidate senses of ambiguous spans; ``rank`` returns probabilities per item."""
+
+    model: Any
+    tokenizer: Any
+    path: Path
+    version: str
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def abstain_margin(self) -> float:
+        return float(self.meta.get("abstain_margin", DEFAULT_MARGIN))
+
+    @property
+    def window_chars(self) -> int:
+        return int(self.meta.get("window_chars", DEFAULT_WINDOW_CHARS))
+
+    @property
+    def max_length(self) -> int:
+        wanted = int(self.meta.get("max_length", DEFAULT_MAX_LENGTH))
+        positions = getattr(self.model.config, "max_position_embeddings", None)
+        return min(wanted, positions) if isinstance(positions, int) else wanted
+
+    @classmethod
+    def load(cls, path: str | Path | None = None, threads: int | None = 2) -> "SenseRanker":
+        """Load the ranker at ``path`` (None: the shipped one), offline only."""
+        directory = Path(path) if path is not None else shipped_model_dir()
+        if not directory.is_dir():
+            raise RankerLoadError(f"{directory}: sense ranker checkpoint not found; "
+                                  "run `klarjournal train` or pass the path of a checkpoint")
+        sha = weights_sha(directory)
+        meta_path = directory / RANKER_META
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.exists() else {}
+        except (OSError, json.JSONDecodeError) as exc:
+            raise RankerLoadError(f"{meta_path}: unreadable ranker metadata: {exc}") from exc
+        import torch
+        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+        if threads:
+            torch.set_num_threads(threads)
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(str(directory), local_files_only=True)
+            model = AutoModelForSequenceClassification.from_pretrained(
+                str(directory), num_labels=1, local_files_only=True)
+        except Exception as exc:  # transformers raises OSError, ValueError, SafetensorError...
+            raise RankerLoadError(f"{directory}: cannot load the sense ranker checkpoint "
+                                  f"({type(exc).__name__}: {exc})") from exc
+        model.eval()
+        release = meta.get("release", "local")
+        return cls(model=model, tokenizer=tokenizer, path=directory,
+                   version=f"sense-ranker-{release}+{sha[:12]}", meta=meta)
+
+    def scores(self, items: Sequence[RankItem], batch_size: int = 64) -> list[list[float]]:
+        """Raw logits per candidate, computed in batches of (context, candidate) pairs."""
+        import torch
+
+        pairs: list[tuple[str, str]] = []
+        owners: list[int] = []
+        for index, item in enumerate(items):
+            if len(item.candidates) < 2:
+                continue
+            context = context_text(item, self.window_chars)
+            for candidate in item.candidates:
+                pairs.append((context, candidate))
+                owners.append(index)
+        logits: list[float] = []
+        with torch.inference_mode():
+            for first in range(0, len(pairs), batch_size):
+                chunk = pairs[first:first + batch_size]
+                encoded = self.tokenizer(
+                    [p[0] for p in chunk], [p[1] for p in chunk], truncation="longest_first",
+                    max_length=self.max_length, padding=True, return_tensors="pt")
+                logits.extend(self.model(**encoded).logits[:, 0].tolist())
+        out: list[list[float]] = [[0.0] * len(item.candidates) for item in items]
+        position = dict.fromkeys(range(len(items)), 0)
+        for owner, logit in zip(owners, logits, strict=True):
+            out[owner][position[owner]] = logit
+            position[owner] += 1
+        return out
+
+    def rank(self, items: Sequence[RankItem], batch_size: int = 64) -> list[list[float]]:
+        """Probabilities over each item's candidates (softmax of the pair scores).
+
+        An item with one candidate gets ``[1.0]``; with none, ``[]``.
+        """
+        raw = self.scores(items, batch_size)
+        return [softmax(scores) if scores else [] for scores in raw]
+
+    def decide(self, probabilities: Sequence[float]) -> Decision:
+        return decide(probabilities, self.abstain_margin)
