@@ -9,7 +9,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from klarjournal.lexicon.danish import is_common
-from klarjournal.lexicon.keys import exact, fold
+from klarjournal.lexicon.keys import exact, fold, shapes_differ
 from klarjournal.lexicon.loader import Lexicon
 from klarjournal.lexicon.schema import INFLECTED_SLOTS, Entry
 
@@ -34,24 +34,29 @@ def _surface_forms(entry: Entry) -> list[str]:
 
 def check_collisions(lexicon: Lexicon) -> list[Finding]:
     """Two entries that can match the same written form must be one ambiguous entry."""
-    groups: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
-    sensitive = {entry.id for entry in lexicon.entries if entry.case_sensitive}
+    groups: dict[str, list[tuple[str, str, bool]]] = defaultdict(list)
     for entry in lexicon.entries:
         for form in _surface_forms(entry):
-            groups[fold(form)][exact(form)].add(entry.id)
+            groups[fold(form)].append((entry.id, form, entry.case_sensitive))
     findings = []
-    for key, by_exact in sorted(groups.items()):
-        ids = set().union(*by_exact.values())
-        if len(ids) < 2:
-            continue
-        # A case-insensitive entry matches every casing of the other's form; two case-sensitive
-        # entries only clash when they share the exact written form.
-        if ids - sensitive or any(len(same) >= 2 for same in by_exact.values()):
-            first = sorted(ids)[0]
-            findings.append(Finding("error", first, lexicon.origin.get(first, "?"),
-                                    f"surface {key!r} is shared by entries {sorted(ids)}; "
+    for key, forms in sorted(groups.items()):
+        clashing = sorted({a[0] for a in forms for b in forms
+                           if a[0] < b[0] and _can_meet(a, b)} |
+                          {b[0] for a in forms for b in forms if a[0] < b[0] and _can_meet(a, b)})
+        if clashing:
+            findings.append(Finding("error", clashing[0], lexicon.origin.get(clashing[0], "?"),
+                                    f"surface {key!r} is shared by entries {clashing}; "
                                     "declare them as senses of one ambiguous entry"))
     return findings
+
+
+def _can_meet(a: tuple[str, str, bool], b: tuple[str, str, bool]) -> bool:
+    """Whether one written form could be read as both entries (same fold key assumed)."""
+    (_, form_a, sensitive_a), (_, form_b, sensitive_b) = a, b
+    if sensitive_a and sensitive_b:
+        return exact(form_a) == exact(form_b)
+    # The matcher never reads lower-case dotted shorthand as an acronym (sv.t. is not SVT).
+    return not shapes_differ(form_a, form_b)
 
 
 def check_sources(lexicon: Lexicon) -> list[Finding]:

@@ -17,3 +17,19 @@ def fold(text: str) -> str:
 def exact(text: str) -> str:
     """The case-sensitive key: no periods, one space between words."""
     return " ".join(text.replace(".", "").split())
+
+
+def is_upper_plain(form: str) -> bool:
+    """An acronym written in capitals without periods (``SVT``, ``PCT``)."""
+    return form.isupper() and "." not in form
+
+
+def is_lower_dotted(form: str) -> bool:
+    """Danish shorthand in lower case with periods (``sv.t.``, ``pct.``, ``ve.``)."""
+    return form == form.lower() and "." in form
+
+
+def shapes_differ(form: str, written: str) -> bool:
+    """An acronym never matches lower-case dotted shorthand: ``sv.t.`` is not ``SVT``."""
+    return (is_upper_plain(form) and is_lower_dotted(written)) or (
+        is_lower_dotted(form) and is_upper_plain(written))

@@ -63,18 +63,20 @@ class ContextMarker:
         if not cues:
             return doc
         sentence_of = _sentence_index(doc)
+        cues_by_sentence: dict[int, list[CueHit]] = {}
+        for cue in cues:
+            cues_by_sentence.setdefault(sentence_of[cue.token_start], []).append(cue)
         for match in matches:
-            sentence = sentence_of[match["token_start"]]
-            for cue in cues:
-                if sentence_of[cue.token_start] != sentence or cue.rule.category in ("pseudo", "terminate"):
+            sentence_cues = cues_by_sentence.get(sentence_of[match["token_start"]], [])
+            for cue in sentence_cues:
+                if cue.rule.category in ("pseudo", "terminate"):
                     continue
-                if _in_scope(cue, match, cues, sentence_of):
+                if _in_scope(cue, match, sentence_cues):
                     match[CATEGORY_FLAG[cue.rule.category]] = True
         return doc
 
 
-def _in_scope(cue: CueHit, match: dict[str, Any], cues: list[CueHit],
-              sentence_of: list[int]) -> bool:
+def _in_scope(cue: CueHit, match: dict[str, Any], cues: list[CueHit]) -> bool:
     direction, scope = cue.rule.direction, cue.rule.max_scope
     forward = direction in ("forward", "bidirectional") and match["token_start"] >= cue.token_end \
         and match["token_start"] - cue.token_end < scope
@@ -91,8 +93,8 @@ def _in_scope(cue: CueHit, match: dict[str, Any], cues: list[CueHit],
 
 def _sentence_index(doc: Doc) -> list[int]:
     index, current = [], -1
-    for token in doc:
-        if token.is_sent_start or current < 0:
+    for starts in doc._.klarjournal_sentence_starts or [True] * len(doc):
+        if starts or current < 0:
             current += 1
         index.append(current)
     return index

@@ -10,7 +10,9 @@ DOC_EXTENSIONS: dict[str, object] = {
     "klarjournal_note_id": None,
     "klarjournal_specialty": None,
     "klarjournal_quantities": None,  # list[(start, end)] character ranges never rewritten
-    "klarjournal_sections": None,  # list[dict]: start, end, heading, plain_heading, id, ...
+    "klarjournal_sections": None,
+    "klarjournal_sentence_starts": None,  # list[bool], one per token (cheap to read, unlike
+    # token.is_sent_start, which rescans the doc on every access)  # list[dict]: start, end, heading, plain_heading, id, ...
     "klarjournal_matches": None,  # list[dict]: one per recognised span, enriched by components
     "klarjournal_unresolved": None,  # list[dict]: surfaces that look like jargon, unexplained
     "klarjournal_translation": None,  # dict: the rendered result (see renderer)

@@ -44,13 +44,13 @@ class JargonFinder:
                    lexicon_dir: str | None = None, overlays: list[str] | None = None) -> None:
         self.explainer = MorphologyExplainer(load_lexicon(lexicon_dir, overlays or []).morphemes)
 
-    def looks_like_jargon(self, token: Token) -> bool:
+    def looks_like_jargon(self, token: Token, sentence_start: bool) -> bool:
         text = token.text
         if ABBREVIATION_SHAPE.match(text):
             return not is_common(text)
         if not text.isalpha() or len(text) < self.min_length or is_common(text):
             return False
-        if text[:1].isupper() and not token.is_sent_start and not text.isupper():
+        if text[:1].isupper() and not sentence_start and not text.isupper():
             return False  # a name or a brand, not jargon
         # Long words ending in a consonant + i (pneumoni, gastroskopi) are Greek in Danish dress.
         greek_ending = len(text) >= 7 and text[-1] == "i" and text[-2].lower() not in VOWELS
@@ -61,8 +61,10 @@ class JargonFinder:
         covered = {i for m in matches for i in range(m["token_start"], m["token_end"])}
         protected = protected_tokens(doc)
         unresolved = []
+        starts = doc._.klarjournal_sentence_starts or [False] * len(doc)
         for token in doc:
-            if token.i in covered or protected[token.i] or not self.looks_like_jargon(token):
+            if token.i in covered or protected[token.i] or \
+                    not self.looks_like_jargon(token, starts[token.i]):
                 continue
             explanation = self.explainer.explain(token.text) if token.text.isalpha() else None
             if explanation is None:

@@ -19,7 +19,8 @@ UNITS = sorted(
     """mmol/mol mmol/l µmol/l μmol/l umol/l nmol/l pmol/l mol/l mmol mg/dl mg/l g/l g/dl ng/ml
     µg/l μg/l mU/l mIE/l IE/l U/l E/l kU/l ml/min/1,73m2 ml/min/1,73 m2 ml/min ml/t ml/h l/min
     mmHg mm Hg kg/m2 kg/m² mg/kg mikrog/kg µg/kg mg/d x10^9/l x 10^9/l ×10^9/l × 10^9/l x10^12/l
-    ×10^12/l mikrog µg μg mcg mg kg g ng ml dl cl l IE E mEq %
+    ×10^12/l IE/ml E/ml mg/ml ng/l pg/ml kPa Gy mSv mGy kcal kJ cmH2O mio. mio mill. mill mia.
+    stk. mdr. md. percentil mikrog µg μg mcg mg kg g ng ml mL dl cl l IE E mEq %
     °C °c grader cm mm m sek s min t timer time døgn dage dag uger uge mdr måneder år slag/min
     bpm /min /t""".split(),
     key=len,
@@ -27,10 +28,15 @@ UNITS = sorted(
 )
 # Some units above contain spaces in real notes ("mm Hg", "x 10^9/l"); allow either spacing.
 _unit_alternation = "|".join(re.escape(u).replace(r"\ ", r"\s?") for u in UNITS)
-_NUMBER = r"[<>≤≥~±+]?\d+(?:[.,]\d+)?"
+# Not preceded by a letter or digit: the 2 of "pO2" or the 28 of "DAS28" is part of a name.
+_NUMBER = r"(?<!\w)[<>≤≥~±+]?\d+(?:[.,]\d+)?"
 _RANGE = rf"{_NUMBER}(?:\s?(?:-|–|til)\s?{_NUMBER})?"
+# "1 mio IE", "1,2 mill. E", "3. mdr.": a multiplier word or an ordinal period before the unit.
+_UNIT = rf"(?:(?:mio\.?|mill\.?|mia\.?)\s?)?(?:{_unit_alternation})"
 
 QUANTITY_PATTERNS = [
+    # A ratio with its unit before dates, so 28/31 mmHg is not read as the 28th of a month
+    rf"\b\d{{1,3}}/\d{{1,3}}\s?{_UNIT}(?![\wæøåÆØÅ/])",
     # Dates: 12.03.2026, 12/3-26, 2026-03-12, 12-03-2026
     r"\b\d{4}-\d{2}-\d{2}\b",
     r"\b\d{1,2}[./]\d{1,2}(?:[./-]\d{2,4})?\b(?![.,]\d)",
@@ -42,10 +48,14 @@ QUANTITY_PATTERNS = [
     rf"\b\d{{2,3}}/\d{{2,3}}(?:\s?(?:{_unit_alternation}))?",
     # Oxygen: 2 l O2, 4 l/min ilt
     rf"\b{_RANGE}\s?(?:l|liter)(?:/min)?\s?O2\b",
+    # Sizes: 3 x 4 cm, 2 x 3 x 1,5 mm
+    rf"{_RANGE}\s?[x×]\s?{_RANGE}(?:\s?[x×]\s?{_RANGE})?\s?{_UNIT}(?![\wæøåÆØÅ/])",
     # Dose with frequency: 4 g x 3, 500 mg x 2, 1 tbl x 3
-    rf"{_RANGE}\s?(?:{_unit_alternation})?\s?[x×]\s?\d+\b(?![\^,.]\d)",
+    rf"{_RANGE}\s?{_UNIT}?\s?[x×]\s?\d+\b(?![\^,.]\d)",
     # Number with unit: 7,2 mmol/l, 94%, 38,5 °C, 10 mg
-    rf"{_RANGE}\s?(?:{_unit_alternation})(?![\wæøåÆØÅ])",
+    rf"{_RANGE}\.?\s?{_UNIT}(?![\wæøåÆØÅ/])",
+    # Any other unit written as a ratio after a number: 128 U/ml, 30 mg/m2, 5 mL/kg/t
+    rf"{_RANGE}\s?[A-Za-zæøåµμ]{{1,8}}/[A-Za-z0-9^,]{{1,8}}(?:/[A-Za-z0-9]{{1,3}})?",
     # Scores and counts written as a fraction or a bare number next to a letter code: 15/15
     r"\b\d+/\d+\b",
     # Any remaining number

@@ -20,6 +20,8 @@ from klarjournal.pipeline.extensions import register_extensions
 
 # How a low-confidence reading is shown: the original word, then the reading as a possibility.
 UNCERTAIN_FORMAT = "{surface} (måske: {lay})"
+# A surface with digits keeps them in sight: the reading, then the original in brackets.
+WITH_NUMBER_FORMAT = "{lay} ({surface})"
 
 
 def inflect(reading: LayReading, slot: Slot, genitive: bool) -> str:
@@ -66,7 +68,8 @@ class Renderer:
 
     def __call__(self, doc: Doc) -> Doc:
         text = doc.text
-        sentence_starts = {t.idx for t in doc if t.is_sent_start}
+        flags = doc._.klarjournal_sentence_starts or []
+        sentence_starts = {t.idx for t, start in zip(doc, flags, strict=False) if start}
         pieces: list[str] = []
         spans: list[dict[str, Any]] = []
         position = plain_length = 0
@@ -79,7 +82,13 @@ class Renderer:
             expansion, lay = self.reading(match)
             surface = match["surface"]
             low = match["confidence"] < self.low_confidence
-            rendered = UNCERTAIN_FORMAT.format(surface=surface, lay=lay) if low else lay
+            if low:
+                rendered = UNCERTAIN_FORMAT.format(surface=surface, lay=lay)
+            elif any(ch.isdigit() for ch in surface):
+                # Every number of the note stays in the patient text: DAS28, DM2, T4.
+                rendered = WITH_NUMBER_FORMAT.format(surface=surface, lay=lay)
+            else:
+                rendered = lay
             if match["start"] in sentence_starts and (
                     surface[:1].isupper() or text[:match["start"]].rstrip()[-1:] in ".!?"):
                 rendered = rendered[:1].upper() + rendered[1:]
@@ -96,7 +105,7 @@ class Renderer:
             plain_length += len(rendered)
             position = match["end"]
             if surface.endswith(".") and not rendered.endswith(".") and \
-                    _period_ends_sentence(doc, match, sentence_starts):
+                    _period_ends_sentence(doc, text, match, sentence_starts):
                 pieces.append(".")
                 plain_length += 1
         pieces.append(text[position:])
@@ -111,12 +120,14 @@ class Renderer:
         return doc
 
 
-def _period_ends_sentence(doc: Doc, match: dict[str, Any], sentence_starts: set[int]) -> bool:
+def _period_ends_sentence(doc: Doc, text: str, match: dict[str, Any],
+                          sentence_starts: set[int]) -> bool:
     """Whether the abbreviation's period also closed the sentence (``... x 3 dgl. Pt. har``)."""
-    following = doc.text[match["end"]:]
-    if not following.strip():
+    end = match["end"]
+    following = text[end:end + 200].lstrip(" \t")
+    if not following.strip() and (end + 200 >= len(text) or not text[end:].strip()):
         return True
-    if following[:1] == "\n" or following.lstrip(" \t")[:1] == "\n":
+    if following[:1] in ("\n", "\r"):
         return False
     next_index = match["token_end"]
     while next_index < len(doc) and doc[next_index].is_space:

@@ -8,10 +8,13 @@ Headings come from ``sections.jsonl`` with the patient heading for each.
 """
 
 import re
+
+import numpy
 from collections.abc import Iterable
 from typing import Any
 
 from spacy.language import Language
+from spacy.attrs import SENT_START
 from spacy.tokens import Doc
 
 from klarjournal.lexicon import SectionHeading, load_lexicon
@@ -81,38 +84,43 @@ class SectionSplitter:
         if not text:
             sections = []
         doc._.klarjournal_sections = sections
-        self._set_sentence_starts(doc, {f["colon_end"] for f in headings},
+        self._set_sentence_starts(doc, text, {f["colon_end"] for f in headings},
                                   {f["heading_start"] for f in headings})
         return doc
 
     @staticmethod
-    def _set_sentence_starts(doc: Doc, heading_ends: set[int], heading_starts: set[int]) -> None:
+    def _set_sentence_starts(doc: Doc, text: str, heading_ends: set[int],
+                             heading_starts: set[int]) -> None:
+        starts: list[bool] = []
         previous = None
         for token in doc:
-            if previous is None:
-                token.is_sent_start = True
-            else:
-                token.is_sent_start = (
-                    ("\n" in previous.text and previous.is_space)
-                    or "\n" in previous.whitespace_
-                    or token.idx in heading_starts
-                    or previous.idx + len(previous.text) in heading_ends
-                    or previous.text in SENTENCE_END
-                    or (previous.text.endswith(".") and len(previous.text) > 1
-                        and token.text[:1].isupper() and not token.text.isupper()
-                        and not previous.like_num)
-                    or (token.text in BULLETS and _starts_line(doc, token.idx))
-                )
+            starts.append(previous is None or bool(
+                ("\n" in previous.text and previous.is_space)
+                or "\n" in previous.whitespace_
+                or token.idx in heading_starts
+                or previous.idx + len(previous.text) in heading_ends
+                or previous.text in SENTENCE_END
+                or (previous.text.endswith(".") and len(previous.text) > 1
+                    and token.text[:1].isupper() and not token.text.isupper()
+                    and not previous.like_num)
+                or (token.text in BULLETS and _starts_line(text, token.idx))
+            ))
             previous = token
+        # Set all at once: assigning token.is_sent_start one by one rescans the doc each time.
+        if starts:
+            doc.from_array([SENT_START], numpy.array([1 if s else -1 for s in starts],
+                                                     dtype="int64").astype("uint64").reshape(-1, 1))
+        doc._.klarjournal_sentence_starts = starts
 
 
-def _starts_line(doc: Doc, char: int) -> bool:
-    line_start = doc.text.rfind("\n", 0, char) + 1
-    return not doc.text[line_start:char].strip()
+def _starts_line(text: str, char: int) -> bool:
+    line_start = text.rfind("\n", 0, char) + 1
+    return not text[line_start:char].strip()
 
 
 @Language.factory("klarjournal_sections",
-                  assigns=["token.is_sent_start", "doc._.klarjournal_sections"])
+                  assigns=["token.is_sent_start", "doc._.klarjournal_sections",
+                           "doc._.klarjournal_sentence_starts"])
 def make_sections(nlp: Language, name: str) -> SectionSplitter:
     register_extensions()
     return SectionSplitter()

@@ -107,10 +107,11 @@ class SenseChooser:
         from klarjournal.models.ranker import RankItem
 
         items = []
+        texts: dict[int, str] = {}
         for doc, match in pending:
             senses = self.entries[match["entry"]].all_senses()
             items.append(RankItem(
-                text=doc.text, start=match["start"], end=match["end"],
+                text=texts.setdefault(id(doc), doc.text), start=match["start"], end=match["end"],
                 candidates=[f"{s.expansion} – {s.lay[0].text}" for s in senses],
                 section=section_at(doc, match["start"]),
                 specialty=doc._.klarjournal_specialty,

@@ -26,7 +26,7 @@ from spacy.tokens import Doc, Token
 
 from klarjournal.lexicon import Entry, load_lexicon
 from klarjournal.lexicon.danish import is_common, zipf
-from klarjournal.lexicon.keys import APOSTROPHES, exact, fold
+from klarjournal.lexicon.keys import APOSTROPHES, exact, fold, shapes_differ
 from klarjournal.lexicon.schema import Slot
 from klarjournal.pipeline.extensions import register_extensions
 from klarjournal.pipeline.quantities import protected_tokens
@@ -52,10 +52,14 @@ MIN_FUZZY_LENGTH = 6
 class Candidate:
     entry_id: str
     slot: Slot
+    form: str
     exact_key: str
     case_sensitive: bool
     # The data writes this form with a period and without it the form is an ordinary word.
     needs_period: bool
+    # An upper-case abbreviation whose lower-case form is an ordinary word (ILT/ilt, VE/ve.):
+    # written all in lower case it is the word, not the abbreviation.
+    needs_capital: bool
 
 
 class TermMatcher:
@@ -82,8 +86,9 @@ class TermMatcher:
                 if not key or (entry.kind == "term" and zipf(key) >= EVERYDAY_ZIPF):
                     continue
                 needs_period = "." in form and is_common(key)
-                by_key[key].append(Candidate(entry.id, slot, exact(form), entry.case_sensitive,
-                                             needs_period))
+                needs_capital = form.isupper() and is_common(key)
+                by_key[key].append(Candidate(entry.id, slot, form, exact(form), entry.case_sensitive,
+                                             needs_period, needs_capital))
                 tokens = [t.text for t in nlp.tokenizer(form)]
                 if len(tokens) > 1:
                     self.phrase_first_keys.add(fold(tokens[0]))
@@ -105,10 +110,13 @@ class TermMatcher:
     # -- lookup of one written form -------------------------------------------------------
     def _valid(self, text: str, candidates: list[Candidate]) -> list[Candidate]:
         has_period = "." in text
+        has_capital = text != text.lower()
         return [
             c for c in candidates
             if (not c.case_sensitive or exact(text) == c.exact_key)
             and (has_period or not c.needs_period)
+            and (has_capital or not c.needs_capital)
+            and not shapes_differ(c.form, text)
         ]
 
     def lookup(self, text: str) -> dict[str, Any] | None:
@@ -168,8 +176,9 @@ class TermMatcher:
 
     # -- the component ----------------------------------------------------------------------
     def __call__(self, doc: Doc) -> Doc:
+        text = doc.text  # spaCy rebuilds doc.text on every access: read it once
         protected = protected_tokens(doc)
-        matches = _heading_matches(doc)
+        matches = _heading_matches(doc, text)
         taken = {i for m in matches for i in range(m["token_start"], m["token_end"])}
         i, n = 0, len(doc)
         while i < n:
@@ -177,7 +186,7 @@ class TermMatcher:
             if i in taken or protected[i] or token.is_space or not _has_letter(token):
                 i += 1
                 continue
-            found = self._match_at(doc, i, protected, taken)
+            found = self._match_at(doc, text, i, protected, taken)
             if found is None:
                 i += 1
                 continue
@@ -186,7 +195,7 @@ class TermMatcher:
             char_end = reading.pop("char_end", span.end_char)
             matches.append({"start": span.start_char, "end": char_end,
                             "token_start": i, "token_end": end,
-                            "surface": doc.text[span.start_char:char_end],
+                            "surface": text[span.start_char:char_end],
                             "negated": False, "uncertain": False, "historical": False,
                             "family": False, **reading})
             i = end
@@ -194,7 +203,7 @@ class TermMatcher:
         doc._.klarjournal_matches = matches
         return doc
 
-    def _match_at(self, doc: Doc, i: int, protected: list[bool],
+    def _match_at(self, doc: Doc, text: str, i: int, protected: list[bool],
                   taken: set[int]) -> tuple[int, dict[str, Any]] | None:
         token = doc[i]
         if fold(token.text) in self.phrase_first_keys:
@@ -205,10 +214,10 @@ class TermMatcher:
                 if any(protected[k] or k in taken for k in range(i, end)) or \
                         doc[end - 1].is_space or doc[end - 1].is_punct:
                     continue
-                text = doc.text[token.idx: doc[end - 1].idx + len(doc[end - 1].text)]
-                if "\n" in text:
+                phrase = text[token.idx: doc[end - 1].idx + len(doc[end - 1].text)]
+                if "\n" in phrase:
                     continue
-                candidates = self._valid(text, self.by_key.get(fold(text), []))
+                candidates = self._valid(phrase, self.by_key.get(fold(phrase), []))
                 if candidates:
                     return end, self._reading(candidates, False, "lexicon", 1.0)
         reading = self.lookup(token.text)
@@ -229,7 +238,7 @@ def _has_letter(token: Token) -> bool:
     return any(ch.isalpha() for ch in token.text)
 
 
-def _heading_matches(doc: Doc) -> list[dict[str, Any]]:
+def _heading_matches(doc: Doc, text: str) -> list[dict[str, Any]]:
     """Headings that are jargon (``Obj.:``, ``Anamnese:``) become spans with the patient heading."""
     matches = []
     for section in doc._.klarjournal_sections or []:
@@ -239,12 +248,12 @@ def _heading_matches(doc: Doc) -> list[dict[str, Any]]:
                              alignment_mode="expand")
         if span is None:
             continue
-        text = doc.text[section["heading_start"]:section["heading_end"]]
+        heading = text[section["heading_start"]:section["heading_end"]]
         matches.append({
             "start": section["heading_start"], "end": section["heading_end"],
-            "token_start": span.start, "token_end": span.end, "surface": text,
+            "token_start": span.start, "token_end": span.end, "surface": heading,
             "entry": f"section:{section['id']}",
-            "kind": "abbreviation" if text.endswith(".") or len(text) <= 4 else "term",
+            "kind": "abbreviation" if heading.endswith(".") or len(heading) <= 4 else "term",
             "slot": "base", "genitive": False, "source": "lexicon", "confidence": 1.0,
             "senses": [], "sense": None, "ambiguous": False, "negated": False,
             "uncertain": False, "historical": False, "family": False,

@@ -49,6 +49,11 @@ class ClinicalTokenizer(Tokenizer):
             self.add_special_case(form, [{ORTH: form}])
 
 
+# Control and zero-width characters are separators in a note, never part of a word: "dyspnø\x07"
+# is the word dyspnø.
+INVISIBLE = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200d\u2060\ufeff]"
+
+
 @registry.tokenizers("klarjournal.clinical_tokenizer.v1")
 def create_clinical_tokenizer() -> Callable[[Language], Tokenizer]:
     def create(nlp: Language) -> Tokenizer:
@@ -56,9 +61,9 @@ def create_clinical_tokenizer() -> Callable[[Language], Tokenizer]:
         return ClinicalTokenizer(
             nlp.vocab,
             rules=dict(defaults.tokenizer_exceptions),
-            prefix_search=compile_prefix_regex(defaults.prefixes).search,
-            suffix_search=compile_suffix_regex(defaults.suffixes).search,
-            infix_finditer=compile_infix_regex(defaults.infixes).finditer,
+            prefix_search=compile_prefix_regex([INVISIBLE, *defaults.prefixes]).search,
+            suffix_search=compile_suffix_regex([INVISIBLE, *defaults.suffixes]).search,
+            infix_finditer=compile_infix_regex([INVISIBLE, *defaults.infixes]).finditer,
             token_match=defaults.token_match,
             url_match=defaults.url_match,
         )

@@ -62,15 +62,15 @@ class Translator:
             doc = self.nlp.make_doc(text)
             doc._.klarjournal_specialty = specialty
             docs.append(doc)
-        return [self._translation(doc, note_id)
-                for doc, note_id in zip(self.nlp.pipe(docs, batch_size=batch_size), note_ids,
-                                        strict=True)]
+        return [self._translation(doc, text, note_id)
+                for doc, text, note_id in zip(self.nlp.pipe(docs, batch_size=batch_size), texts,
+                                              note_ids, strict=True)]
 
-    def _translation(self, doc: Any, note_id: str | None) -> Translation:
+    def _translation(self, doc: Any, text: str, note_id: str | None) -> Translation:
         result = doc._.klarjournal_translation
         return Translation(
             id=note_id,
-            original=doc.text,
+            original=text,
             plain=result["plain"],
             spans=[TranslatedSpan(**span) for span in result["spans"]],
             sections=[Section(**section) for section in result["sections"]],
