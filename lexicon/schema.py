@@ -67,6 +67,9 @@ class Entry(Strict):
     surfaces: list[str] = Field(min_length=1)
     inflections: dict[Slot, list[str]] = {}
     case_sensitive: bool = False
+    # Everyday Danish shorthand a patient reads without help (tlf., pga., vedr.): recognised so
+    # that nothing else claims it, but never rewritten.
+    everyday: bool = False
     expansion: str | None = None
     lay: list[LayReading] | None = None
     senses: list[Sense] | None = None

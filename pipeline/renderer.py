@@ -64,7 +64,15 @@ class Renderer:
             return match["morphology_reading"]["expansion"], match["morphology_reading"]["plain"]
         entry = self.entries[match["entry"]]
         sense = next(s for s in entry.all_senses() if s.id == match["sense"])
-        return sense.expansion, inflect(sense.lay[0], match["slot"], match["genitive"])
+        lay = inflect(sense.lay[0], match["slot"], match["genitive"])
+        if "specimen" in match:
+            expansion = f"{match['surface'].partition('-')[0]}-{sense.expansion}"
+            where = match["specimen"]
+            # "i afføringen" adds nothing to a reading that already says afføring.
+            return expansion, lay if where.split()[-1][:5] in lay.lower() else f"{lay} {where}"
+        if "compound_head" in match:
+            return match["surface"], f"{match['compound_head']}-{lay}"
+        return sense.expansion, lay
 
     def __call__(self, doc: Doc) -> Doc:
         text = doc.text

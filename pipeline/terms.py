@@ -45,6 +45,9 @@ NOUN_ENDINGS: tuple[tuple[str, Slot], ...] = (
 )
 # A term that is also everyday Danish (``akut``, ``diagnose``) needs no explanation.
 EVERYDAY_ZIPF = 3.5
+# Specimen prefixes of Danish laboratory names and where the value was measured.
+SPECIMEN_PREFIXES = {"p": "i blodet", "b": "i blodet", "s": "i blodet", "u": "i urinen",
+                     "f": "i afføringen", "csv": "i rygmarvsvæsken", "cs": "i rygmarvsvæsken"}
 MIN_FUZZY_LENGTH = 6
 
 
@@ -63,9 +66,11 @@ class Candidate:
 
 
 class TermMatcher:
-    def __init__(self, fuzzy_threshold: float, inflection_confidence: float):
+    def __init__(self, fuzzy_threshold: float, inflection_confidence: float,
+                 compound_confidence: float):
         self.fuzzy_threshold = fuzzy_threshold
         self.inflection_confidence = inflection_confidence
+        self.compound_confidence = compound_confidence
         self.entries: dict[str, Entry] = {}
         self.by_key: dict[str, list[Candidate]] = {}
         self.phrase_first_keys: set[str] = set()
@@ -123,6 +128,8 @@ class TermMatcher:
         """How one written form (one token, or a phrase) is read, or None."""
         direct = self._valid(text, self.by_key.get(fold(text), []))
         if direct:
+            if any(self.entries[c.entry_id].everyday for c in direct):
+                return None
             return self._reading(direct, genitive=False, source="lexicon", confidence=1.0)
         for mark in APOSTROPHES:
             if mark in text:
@@ -137,6 +144,25 @@ class TermMatcher:
             if found:
                 return self._reading(found, True, "lexicon", 1.0)
         return self._inflected_or_misspelt(text)
+
+    def _compound(self, word: str) -> dict[str, Any] | None:
+        """A closed compound whose last part is a lexicon term (Kontrolkoloskopi).
+
+        The first part must be everyday Danish or a lexicon form too; the reading joins the
+        first part as written to the last part's lay reading, marked as a composed reading.
+        """
+        if not word.isalpha() or len(word) < 9 or is_common(word):
+            return None
+        for cut in range(3, len(word) - 4):
+            head, tail = word[:cut], word[cut:]
+            found = self._valid(tail, self.by_key.get(fold(tail), []))
+            if not found or self.entries[found[0].entry_id].kind != "term":
+                continue
+            bare_head = head[:-1] if head[-1:] in "se" and len(head) > 3 else head
+            if is_common(head) or is_common(bare_head):
+                reading = self._reading(found, False, "fuzzy", self.compound_confidence)
+                return {**reading, "compound_head": head}
+        return None
 
     def _inflected_or_misspelt(self, text: str) -> dict[str, Any] | None:
         if not text.isalpha() or len(text) < 5:
@@ -218,12 +244,24 @@ class TermMatcher:
                 if "\n" in phrase:
                     continue
                 candidates = self._valid(phrase, self.by_key.get(fold(phrase), []))
+                if candidates and any(self.entries[c.entry_id].everyday for c in candidates):
+                    return None
                 if candidates:
                     return end, self._reading(candidates, False, "lexicon", 1.0)
         reading = self.lookup(token.text)
         if reading:
             return i + 1, reading
-        head = token.text.split("-", 1)[0]
+        head, _, tail = token.text.partition("-")
+        specimen = SPECIMEN_PREFIXES.get(head.lower()) if tail else None
+        if specimen:
+            # Laboratory notation: P-kreatinin is creatinine measured in the blood.
+            found = self._valid(tail, self.by_key.get(fold(tail), []))
+            if found:
+                return i + 1, {**self._reading(found, False, "lexicon", 1.0),
+                               "specimen": specimen}
+        compound = self._compound(token.text)
+        if compound:
+            return i + 1, compound
         if "-" in token.text and len(head) >= 2:
             # Hyphen compound (KOL-patienten, CT-scanningen): explain the known first part and
             # keep the rest as written.
@@ -265,11 +303,12 @@ def _heading_matches(doc: Doc, text: str) -> list[dict[str, Any]]:
 
 @Language.factory(
     "klarjournal_terms",
-    default_config={"fuzzy_threshold": 90.0, "inflection_confidence": 0.9},
+    default_config={"fuzzy_threshold": 90.0, "inflection_confidence": 0.9,
+                    "compound_confidence": 0.8},
     requires=["doc._.klarjournal_quantities", "doc._.klarjournal_sections"],
     assigns=["doc._.klarjournal_matches"],
 )
 def make_terms(nlp: Language, name: str, fuzzy_threshold: float,
-               inflection_confidence: float) -> TermMatcher:
+               inflection_confidence: float, compound_confidence: float) -> TermMatcher:
     register_extensions()
-    return TermMatcher(fuzzy_threshold, inflection_confidence)
+    return TermMatcher(fuzzy_threshold, inflection_confidence, compound_confidence)
