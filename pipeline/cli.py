@@ -111,6 +111,14 @@ def _translate(args: argparse.Namespace) -> int:
             out.close()
 
 
+def _bench(args: argparse.Namespace) -> int:
+    from klarjournal.pipeline.bench import format_report, run_bench
+
+    result = run_bench(args.notes, args.words, args.seed, use_model=args.with_model)
+    print(json.dumps(result, indent=2) if args.json else format_report(result))
+    return 0
+
+
 def _lexicon_lookup(args: argparse.Namespace) -> int:
     translator = translator_from_args(args)
     print(json.dumps(translator.lookup(args.term), ensure_ascii=False, indent=2))
@@ -132,6 +140,15 @@ def build_parser() -> argparse.ArgumentParser:
     translate.add_argument("--specialty", help="the note's specialty, a hint for ambiguous terms")
     _add_pipeline_options(translate)
     translate.set_defaults(handler=_translate)
+
+    bench = commands.add_parser("bench", help="speed: klarjournal vs an Aho-Corasick floor")
+    bench.add_argument("--notes", type=int, default=1000)
+    bench.add_argument("--words", type=int, default=150, help="about this many words a note")
+    bench.add_argument("--seed", type=int, default=7)
+    bench.add_argument("--with-model", action="store_true",
+                       help="load the context model too (default: rules only)")
+    bench.add_argument("--json", action="store_true")
+    bench.set_defaults(handler=_bench)
 
     lexicon = commands.add_parser("lexicon", help="check, inspect and count the lexicon")
     lexicon_commands = lexicon.add_subparsers(dest="lexicon_command", required=True)

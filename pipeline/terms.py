@@ -18,6 +18,7 @@ abbreviation. Quantities (doses, values, dates) are never looked into.
 
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from rapidfuzz import fuzz, process
@@ -77,6 +78,9 @@ class TermMatcher:
         self.max_phrase_tokens = 1
         self.term_bases: dict[str, list[Candidate]] = {}
         self.fuzzy_pool: dict[str, list[str]] = {}
+        # Readings depend only on the written word and the lexicon: words repeat from note to
+        # note, so cache them (callers copy the dict before changing it).
+        self._word_reading = lru_cache(maxsize=200_000)(self._token_reading)
 
     def initialize(self, get_examples: Any = None, *, nlp: Language,
                    lexicon_dir: str | None = None, overlays: list[str] | None = None) -> None:
@@ -126,6 +130,9 @@ class TermMatcher:
 
     def lookup(self, text: str) -> dict[str, Any] | None:
         """How one written form (one token, or a phrase) is read, or None."""
+        return self._lookup(text)
+
+    def _lookup(self, text: str) -> dict[str, Any] | None:
         direct = self._valid(text, self.by_key.get(fold(text), []))
         if direct:
             if any(self.entries[c.entry_id].everyday for c in direct):
@@ -218,12 +225,13 @@ class TermMatcher:
                 continue
             end, reading = found
             span = doc[i:end]
-            char_end = reading.pop("char_end", span.end_char)
-            matches.append({"start": span.start_char, "end": char_end,
-                            "token_start": i, "token_end": end,
-                            "surface": text[span.start_char:char_end],
-                            "negated": False, "uncertain": False, "historical": False,
-                            "family": False, **reading})
+            char_end = reading.get("char_end", span.end_char)
+            match = {"start": span.start_char, "end": char_end, "token_start": i,
+                     "token_end": end, "surface": text[span.start_char:char_end],
+                     "negated": False, "uncertain": False, "historical": False,
+                     "family": False, **reading}
+            match.pop("char_end", None)
+            matches.append(match)
             i = end
         matches.sort(key=lambda m: m["start"])
         doc._.klarjournal_matches = matches
@@ -248,27 +256,35 @@ class TermMatcher:
                     return None
                 if candidates:
                     return end, self._reading(candidates, False, "lexicon", 1.0)
-        reading = self.lookup(token.text)
+        reading = self._word_reading(token.text)
+        if reading is None:
+            return None
+        if "head_length" in reading:
+            reading = {**reading, "char_end": token.idx + reading["head_length"]}
+            del reading["head_length"]
+        return i + 1, reading
+
+    def _token_reading(self, word: str) -> dict[str, Any] | None:
+        """A single token's reading, including prefix and compound forms (cached per word)."""
+        reading = self._lookup(word)
         if reading:
-            return i + 1, reading
-        head, _, tail = token.text.partition("-")
+            return reading
+        head, _, tail = word.partition("-")
         specimen = SPECIMEN_PREFIXES.get(head.lower()) if tail else None
         if specimen:
             # Laboratory notation: P-kreatinin is creatinine measured in the blood.
             found = self._valid(tail, self.by_key.get(fold(tail), []))
             if found:
-                return i + 1, {**self._reading(found, False, "lexicon", 1.0),
-                               "specimen": specimen}
-        compound = self._compound(token.text)
+                return {**self._reading(found, False, "lexicon", 1.0), "specimen": specimen}
+        compound = self._compound(word)
         if compound:
-            return i + 1, compound
-        if "-" in token.text and len(head) >= 2:
+            return compound
+        if tail and len(head) >= 2:
             # Hyphen compound (KOL-patienten, CT-scanningen): explain the known first part and
             # keep the rest as written.
             direct = self._valid(head, self.by_key.get(fold(head), []))
             if direct:
-                reading = self._reading(direct, False, "lexicon", 1.0)
-                return i + 1, {**reading, "char_end": token.idx + len(head)}
+                return {**self._reading(direct, False, "lexicon", 1.0), "head_length": len(head)}
         return None
 
 

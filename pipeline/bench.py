@@ -1,0 +1,134 @@
+"""`klarjournal bench`: translation speed against a bare Aho-Corasick replacement floor.
+
+Notes of about 150 words are built from the shipped corpus (synthetic notes), so the benchmark
+needs no data of its own. Both passes use the same notes and the same lexicon; the floor only
+finds lexicon surfaces and replaces them with the first lay reading, which is the least any
+lexicon-based translator must do. Figures are printed, never asserted.
+"""
+
+import json
+import random
+import resource
+import statistics
+import time
+from collections.abc import Callable
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import ahocorasick
+
+from klarjournal.lexicon import Lexicon, load_lexicon
+from klarjournal.pipeline.translator import Translator, load_translator
+
+
+def corpus_notes() -> list[str]:
+    folder = Path(str(resources.files("klarjournal.evaluation") / "corpus"))
+    texts = []
+    for path in sorted(folder.glob("*.jsonl")):
+        texts += [json.loads(line)["text"] for line in path.read_text("utf-8").splitlines()
+                  if line.strip()]
+    return texts
+
+
+def make_notes(count: int, words: int, seed: int) -> list[str]:
+    """``count`` notes of about ``words`` words, each stitched from random corpus notes."""
+    pool, rng, notes = corpus_notes(), random.Random(seed), []
+    if not pool:
+        raise RuntimeError("no corpus notes found to build benchmark notes from")
+    for _ in range(count):
+        parts: list[str] = []
+        while sum(len(p.split()) for p in parts) < words:
+            parts.append(rng.choice(pool))
+        notes.append("\n".join(parts))
+    return notes
+
+
+def aho_corasick_floor(lexicon: Lexicon) -> Callable[[str], str]:
+    automaton = ahocorasick.Automaton()
+    for entry in lexicon.entries:
+        lay = entry.all_senses()[0].lay[0].text
+        for surface in entry.surfaces:
+            automaton.add_word(surface.lower(), (len(surface), lay))
+    automaton.make_automaton()
+
+    def replace(text: str) -> str:
+        lowered, pieces, position = text.lower(), [], 0
+        for end, (length, lay) in automaton.iter_long(lowered):
+            start = end - length + 1
+            before = lowered[start - 1] if start else " "
+            after = lowered[end + 1] if end + 1 < len(lowered) else " "
+            if start < position or before.isalnum() or after.isalnum():
+                continue
+            pieces += [text[position:start], lay]
+            position = end + 1
+        return "".join(pieces) + text[position:]
+
+    return replace
+
+
+def _measure(name: str, notes: list[str], run: Callable[[str], Any]) -> dict[str, Any]:
+    timings = []
+    started = time.perf_counter()
+    for note in notes:
+        t0 = time.perf_counter()
+        run(note)
+        timings.append((time.perf_counter() - t0) * 1000)
+    elapsed = time.perf_counter() - started
+    words = sum(len(n.split()) for n in notes)
+    ordered = sorted(timings)
+    return {"name": name, "notes_per_s": len(notes) / elapsed, "words_per_s": words / elapsed,
+            "p50_ms": statistics.median(ordered), "p95_ms": ordered[int(0.95 * (len(ordered) - 1))]}
+
+
+def component_shares(translator: Translator, notes: list[str]) -> dict[str, float]:
+    """Share of pipeline time per component (tokenizer included), on the same notes."""
+    spent: dict[str, float] = {"tokenizer": 0.0}
+    for note in notes:
+        t0 = time.perf_counter()
+        doc = translator.nlp.make_doc(note)
+        spent["tokenizer"] += time.perf_counter() - t0
+        for name, component in translator.nlp.pipeline:
+            t0 = time.perf_counter()
+            doc = component(doc)
+            spent[name] = spent.get(name, 0.0) + time.perf_counter() - t0
+    total = sum(spent.values()) or 1.0
+    return {name: value / total for name, value in spent.items()}
+
+
+def run_bench(count: int = 1000, words: int = 150, seed: int = 7,
+              use_model: bool = False) -> dict[str, Any]:
+    notes = make_notes(count, words, seed)
+    translator = load_translator(use_model=use_model)
+    floor = aho_corasick_floor(load_lexicon())
+    translator.translate(notes[0])  # warm caches before timing
+    system = _measure("klarjournal", notes, translator.translate)
+    batched_start = time.perf_counter()
+    translator.translate_many(notes)
+    batched = len(notes) / (time.perf_counter() - batched_start)
+    baseline = _measure("aho-corasick floor", notes, floor)
+    return {
+        "notes": count, "words_per_note": statistics.mean(len(n.split()) for n in notes),
+        "system": system, "system_batched_notes_per_s": batched, "floor": baseline,
+        "floor_over_system": baseline["notes_per_s"] / system["notes_per_s"],
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "component_shares": component_shares(translator, notes[:200]),
+        "model": translator.versions["model"], "lexicon": translator.versions["lexicon"],
+    }
+
+
+def format_report(result: dict[str, Any]) -> str:
+    lines = [f"{result['notes']} notes, {result['words_per_note']:.0f} words each on average; "
+             f"lexicon {result['lexicon']}, model {result['model']}",
+             f"{'':22}{'notes/s':>10}{'words/s':>12}{'p50 ms':>9}{'p95 ms':>9}"]
+    for row in (result["system"], result["floor"]):
+        lines.append(f"{row['name']:22}{row['notes_per_s']:10.0f}{row['words_per_s']:12.0f}"
+                     f"{row['p50_ms']:9.2f}{row['p95_ms']:9.2f}")
+    lines.append(f"klarjournal batched (translate_many): {result['system_batched_notes_per_s']:.0f}"
+                 " notes/s")
+    lines.append(f"the floor is {result['floor_over_system']:.1f}x faster; "
+                 f"peak RSS {result['peak_rss_mb']:.0f} MB")
+    lines.append("where the time goes: " + ", ".join(
+        f"{name} {share:.0%}" for name, share in
+        sorted(result["component_shares"].items(), key=lambda kv: -kv[1])))
+    return "\n".join(lines)
