@@ -66,7 +66,7 @@ class Renderer:
         sense = next(s for s in entry.all_senses() if s.id == match["sense"])
         lay = inflect(sense.lay[0], match["slot"], match["genitive"])
         if "specimen" in match:
-            expansion = f"{match['surface'].partition('-')[0]}-{sense.expansion}"
+            expansion = f"{match['specimen_name']}-{sense.expansion}"
             where = match["specimen"]
             # "i afføringen" adds nothing to a reading that already says afføring.
             return expansion, lay if where.split()[-1][:5] in lay.lower() else f"{lay} {where}"

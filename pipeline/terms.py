@@ -47,8 +47,10 @@ NOUN_ENDINGS: tuple[tuple[str, Slot], ...] = (
 # A term that is also everyday Danish (``akut``, ``diagnose``) needs no explanation.
 EVERYDAY_ZIPF = 3.5
 # Specimen prefixes of Danish laboratory names and where the value was measured.
-SPECIMEN_PREFIXES = {"p": "i blodet", "b": "i blodet", "s": "i blodet", "u": "i urinen",
-                     "f": "i afføringen", "csv": "i rygmarvsvæsken", "cs": "i rygmarvsvæsken"}
+SPECIMEN_PREFIXES = {"p": ("plasma", "i blodet"), "b": ("blod", "i blodet"),
+                     "s": ("serum", "i blodet"), "u": ("urin", "i urinen"),
+                     "f": ("fæces", "i afføringen"), "csv": ("cerebrospinalvæske", "i rygmarvsvæsken"),
+                     "cs": ("cerebrospinalvæske", "i rygmarvsvæsken")}
 MIN_FUZZY_LENGTH = 6
 
 
@@ -275,7 +277,8 @@ class TermMatcher:
             # Laboratory notation: P-kreatinin is creatinine measured in the blood.
             found = self._valid(tail, self.by_key.get(fold(tail), []))
             if found:
-                return {**self._reading(found, False, "lexicon", 1.0), "specimen": specimen}
+                return {**self._reading(found, False, "lexicon", 1.0),
+                        "specimen": specimen[1], "specimen_name": specimen[0]}
         compound = self._compound(word)
         if compound:
             return compound
