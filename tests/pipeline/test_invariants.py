@@ -38,32 +38,25 @@ def check_invariants(original: str, result: dict) -> None:
     # Every quantity (number, dose, unit, date, time) of the original is in the patient text.
     for start, end in find_quantities(original):
         assert original[start:end] in plain
-    assert NUMBER.findall(original) == NUMBER.findall(_without_spans(original, result)) or \
+    assert NUMBER.findall(original) == NUMBER.findall(_outside_spans(original, result, "start", "end")) or \
         all(n in plain for n in NUMBER.findall(original))
     # Negation cues outside the explained spans reach the patient text unchanged (cues inside a
     # span, such as "kan ikke udelukkes", are rendered by their lexicon reading).
-    original_rest = _without_spans(original, result).lower()
-    plain_rest = _without_renderings(plain, result).lower()
+    original_rest = _outside_spans(original, result, "start", "end").lower()
+    plain_rest = _outside_spans(plain, result, "plain_start", "plain_end").lower()
     for cue in NEGATION_CUES:
         assert plain_rest.count(cue) == original_rest.count(cue)
     for item in result["unresolved"]:
         assert item["surface"] in plain
 
 
-def _without_renderings(plain: str, result: dict) -> str:
+def _outside_spans(text: str, result: dict, start_key: str, end_key: str) -> str:
+    """``text`` without the spans' stretches (original offsets or patient-text offsets)."""
     pieces, position = [], 0
     for span in result["spans"]:
-        pieces.append(plain[position:span["plain_start"]])
-        position = span["plain_end"]
-    return "".join(pieces) + plain[position:]
-
-
-def _without_spans(original: str, result: dict) -> str:
-    pieces, position = [], 0
-    for span in result["spans"]:
-        pieces.append(original[position:span["start"]])
-        position = span["end"]
-    return "".join(pieces) + original[position:]
+        pieces.append(text[position:span[start_key]])
+        position = span[end_key]
+    return "".join(pieces) + text[position:]
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
