@@ -2,7 +2,6 @@
 
 from typing import TYPE_CHECKING, Any
 
-from klarjournal.lexicon import load_lexicon
 from klarjournal.lexicon.danish import is_common, zipf
 from klarjournal.lexicon.keys import fold
 
@@ -28,7 +27,7 @@ def explain_term(translator: "Translator", term: str) -> dict[str, Any]:
                          + ("; it is everyday Danish" if is_common(term) else ""))
         return result
     entry = matcher.entries[reading["entry"]]
-    lexicon = load_lexicon()
+    lexicon = translator.lexicon  # with the hospital overlays the translator was built with
     result.update(
         why=f"matched entry {entry.id!r} as {reading['slot']} form"
             + (" (genitive)" if reading["genitive"] else "") + f", source {reading['source']}",

@@ -8,7 +8,7 @@ from typing import Any
 
 from spacy.language import Language
 
-from klarjournal.lexicon import load_lexicon
+from klarjournal.lexicon import Lexicon, load_lexicon
 from klarjournal.pipeline.build import build_nlp
 from klarjournal.pipeline.translation import Section, TranslatedSpan, Translation
 
@@ -34,13 +34,14 @@ def package_version() -> str:
 class Translator:
     """A built pipeline and what produced it. Thread-safe for concurrent ``translate`` calls."""
 
-    def __init__(self, nlp: Language, lexicon_version: str, max_chars: int = MAX_NOTE_CHARS):
+    def __init__(self, nlp: Language, lexicon: Lexicon, max_chars: int = MAX_NOTE_CHARS):
         self.nlp = nlp
+        self.lexicon = lexicon
         self.max_chars = max_chars
         nlp.max_length = max_chars + 1
         senses = nlp.get_pipe("klarjournal_senses")
         self.model_status: str = senses.model_status
-        self.versions = {"klarjournal": package_version(), "lexicon": lexicon_version,
+        self.versions = {"klarjournal": package_version(), "lexicon": lexicon.version,
                          "model": senses.model_version}
 
     def translate(self, text: str, note_id: str | None = None,
@@ -95,4 +96,4 @@ def load_translator(
     """Build the pipeline (seconds); keep the result and reuse it for every note."""
     nlp = build_nlp(lexicon_dir, tuple(lexicon_overlays), model_path, use_model, overrides)
     lexicon = load_lexicon(lexicon_dir, list(lexicon_overlays))
-    return Translator(nlp, lexicon.version)
+    return Translator(nlp, lexicon)
