@@ -15,6 +15,7 @@ from spacy.tokens import Doc
 from klarjournal.lexicon import ContextRule, load_lexicon
 from klarjournal.lexicon.keys import fold
 from klarjournal.pipeline.extensions import register_extensions
+from klarjournal.pipeline.tokens import token_table
 
 CATEGORY_FLAG = {"negated": "negated", "uncertain": "uncertain", "historical": "historical",
                  "family": "family"}
@@ -43,9 +44,9 @@ class ContextMarker:
         self.rules_by_first = rules
 
     def find_cues(self, doc: Doc) -> list[CueHit]:
-        keys = [fold(t.text) for t in doc]
+        keys = token_table(doc).keys
         hits, i = [], 0
-        while i < len(doc):
+        while i < len(keys):
             for words, rule in self.rules_by_first.get(keys[i], ()):
                 if tuple(keys[i:i + len(words)]) == words:
                     hits.append(CueHit(i, i + len(words), rule))

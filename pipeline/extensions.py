@@ -16,6 +16,7 @@ DOC_EXTENSIONS: dict[str, object] = {
     "klarjournal_matches": None,  # list[dict]: one per recognised span, enriched by components
     "klarjournal_unresolved": None,  # list[dict]: surfaces that look like jargon, unexplained
     "klarjournal_translation": None,  # dict: the rendered result (see renderer)
+    "klarjournal_tokens": None,  # TokenTable (lists of texts, offsets, flags), see tokens.py
 }
 
 

@@ -9,16 +9,18 @@ are left alone.
 """
 
 import re
+from functools import lru_cache
 from typing import Any
 
 from spacy.language import Language
-from spacy.tokens import Doc, Token
+from spacy.tokens import Doc
 
 from klarjournal.lexicon import load_lexicon
 from klarjournal.lexicon.danish import is_common
 from klarjournal.pipeline.extensions import register_extensions
 from klarjournal.pipeline.morphology import MorphologyExplainer
 from klarjournal.pipeline.quantities import protected_tokens
+from klarjournal.pipeline.tokens import token_table
 
 LATIN_GREEK_SHAPE = re.compile(
     r"(itis|ose|osis|oma|om|ia|ium|um|us|ae|algi|algia|ektomi|ectomi|tomi|stomi|skopi|scopi|"
@@ -39,13 +41,17 @@ class JargonFinder:
         self.morphology_confidence = morphology_confidence
         self.min_length = min_length
         self.explainer = MorphologyExplainer(())
+        # The answer depends only on the word and its place: words repeat from note to note.
+        self._looks_like_jargon = lru_cache(maxsize=200_000)(self._looks_like_jargon_uncached)
 
     def initialize(self, get_examples: Any = None, *, nlp: Language | None = None,
                    lexicon_dir: str | None = None, overlays: list[str] | None = None) -> None:
         self.explainer = MorphologyExplainer(load_lexicon(lexicon_dir, overlays or []).morphemes)
 
-    def looks_like_jargon(self, token: Token, sentence_start: bool) -> bool:
-        text = token.text
+    def looks_like_jargon(self, text: str, sentence_start: bool) -> bool:
+        return self._looks_like_jargon(text, sentence_start)
+
+    def _looks_like_jargon_uncached(self, text: str, sentence_start: bool) -> bool:
         if ABBREVIATION_SHAPE.match(text):
             return not is_common(text)
         if not text.isalpha() or len(text) < self.min_length or is_common(text):
@@ -61,24 +67,24 @@ class JargonFinder:
         covered = {i for m in matches for i in range(m["token_start"], m["token_end"])}
         protected = protected_tokens(doc)
         unresolved = []
-        starts = doc._.klarjournal_sentence_starts or [False] * len(doc)
-        for token in doc:
-            if token.i in covered or protected[token.i] or \
-                    not self.looks_like_jargon(token, starts[token.i]):
+        table = token_table(doc)
+        starts = doc._.klarjournal_sentence_starts or [False] * len(table.texts)
+        for i, text in enumerate(table.texts):
+            if i in covered or protected[i] or not self._looks_like_jargon(text, starts[i]):
                 continue
-            explanation = self.explainer.explain(token.text) if token.text.isalpha() else None
+            start, end = table.starts[i], table.ends[i]
+            explanation = self.explainer.explain(text) if text.isalpha() else None
             if explanation is None:
-                unresolved.append({"start": token.idx, "end": token.idx + len(token.text),
-                                   "surface": token.text, "reason": "no lexicon entry"})
+                unresolved.append({"start": start, "end": end, "surface": text,
+                                   "reason": "no lexicon entry"})
                 continue
             matches.append({
-                "start": token.idx, "end": token.idx + len(token.text),
-                "token_start": token.i, "token_end": token.i + 1, "surface": token.text,
+                "start": start, "end": end, "token_start": i, "token_end": i + 1, "surface": text,
                 "entry": None, "kind": "term", "slot": "base", "genitive": False,
                 "source": "morphology", "confidence": self.morphology_confidence,
                 "senses": [], "sense": None, "ambiguous": False, "negated": False,
                 "uncertain": False, "historical": False, "family": False,
-                "morphology_reading": {"expansion": token.text, "plain": explanation},
+                "morphology_reading": {"expansion": text, "plain": explanation},
             })
         matches.sort(key=lambda m: m["start"])
         doc._.klarjournal_matches = matches

@@ -13,6 +13,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from klarjournal.pipeline.extensions import register_extensions
+from klarjournal.pipeline.tokens import token_table
 
 # Units as Danish notes write them. Longest first so "mmol/l" wins over "mmol".
 UNITS = sorted(
@@ -72,17 +73,20 @@ def find_quantities(text: str) -> list[tuple[int, int]]:
 def protected_tokens(doc: Doc) -> list[bool]:
     """For each token, whether it lies inside a quantity found by this component."""
     ranges = doc._.klarjournal_quantities or []
+    token_starts = token_table(doc).starts
+    if not ranges:
+        return [False] * len(token_starts)
     starts = [start for start, _ in ranges]
     flags = []
-    for token in doc:
-        k = bisect_right(starts, token.idx) - 1
-        flags.append(k >= 0 and ranges[k][1] > token.idx)
+    for idx in token_starts:
+        k = bisect_right(starts, idx) - 1
+        flags.append(k >= 0 and ranges[k][1] > idx)
     return flags
 
 
 class QuantityFinder:
     def __call__(self, doc: Doc) -> Doc:
-        doc._.klarjournal_quantities = find_quantities(doc.text)
+        doc._.klarjournal_quantities = find_quantities(token_table(doc).text)
         return doc
 
 

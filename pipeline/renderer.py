@@ -17,6 +17,7 @@ from spacy.tokens import Doc
 from klarjournal.lexicon import Entry, LayReading, load_lexicon
 from klarjournal.lexicon.schema import Slot
 from klarjournal.pipeline.extensions import register_extensions
+from klarjournal.pipeline.tokens import TokenTable, token_table
 
 # How a low-confidence reading is shown: the original word, then the reading as a possibility.
 UNCERTAIN_FORMAT = "{surface} (måske: {lay})"
@@ -75,9 +76,10 @@ class Renderer:
         return sense.expansion, lay
 
     def __call__(self, doc: Doc) -> Doc:
-        text = doc.text
+        table = token_table(doc)
+        text = table.text
         flags = doc._.klarjournal_sentence_starts or []
-        sentence_starts = {t.idx for t, start in zip(doc, flags, strict=False) if start}
+        sentence_starts = {idx for idx, start in zip(table.starts, flags, strict=False) if start}
         pieces: list[str] = []
         spans: list[dict[str, Any]] = []
         position = plain_length = 0
@@ -113,7 +115,7 @@ class Renderer:
             plain_length += len(rendered)
             position = match["end"]
             if surface.endswith(".") and not rendered.endswith(".") and \
-                    _period_ends_sentence(doc, text, match, sentence_starts):
+                    _period_ends_sentence(table, text, match, sentence_starts):
                 pieces.append(".")
                 plain_length += 1
         pieces.append(text[position:])
@@ -128,7 +130,7 @@ class Renderer:
         return doc
 
 
-def _period_ends_sentence(doc: Doc, text: str, match: dict[str, Any],
+def _period_ends_sentence(table: TokenTable, text: str, match: dict[str, Any],
                           sentence_starts: set[int]) -> bool:
     """Whether the abbreviation's period also closed the sentence (``... x 3 dgl. Pt. har``)."""
     end = match["end"]
@@ -138,9 +140,9 @@ def _period_ends_sentence(doc: Doc, text: str, match: dict[str, Any],
     if following[:1] in ("\n", "\r"):
         return False
     next_index = match["token_end"]
-    while next_index < len(doc) and doc[next_index].is_space:
+    while next_index < len(table.texts) and table.is_space[next_index]:
         next_index += 1
-    return next_index < len(doc) and doc[next_index].idx in sentence_starts
+    return next_index < len(table.texts) and table.starts[next_index] in sentence_starts
 
 
 @Language.factory(

@@ -19,6 +19,7 @@ from spacy.tokens import Doc
 
 from klarjournal.lexicon import SectionHeading, load_lexicon
 from klarjournal.pipeline.extensions import register_extensions
+from klarjournal.pipeline.tokens import token_table
 
 BULLETS = ("-", "*", "•", "–", "·")
 SENTENCE_END = {".", "!", "?"}
@@ -64,7 +65,7 @@ class SectionSplitter:
         return found
 
     def __call__(self, doc: Doc) -> Doc:
-        text = doc.text
+        text = token_table(doc).text
         headings = self.find_headings(text)
         sections: list[dict[str, Any]] = []
         if not headings or headings[0]["heading_start"] > len(text) - len(text.lstrip()):
@@ -91,21 +92,24 @@ class SectionSplitter:
     @staticmethod
     def _set_sentence_starts(doc: Doc, text: str, heading_ends: set[int],
                              heading_starts: set[int]) -> None:
+        table = token_table(doc)
+        texts, idxs, ends = table.texts, table.starts, table.ends
         starts: list[bool] = []
-        previous = None
-        for token in doc:
-            starts.append(previous is None or bool(
-                ("\n" in previous.text and previous.is_space)
-                or "\n" in previous.whitespace_
-                or token.idx in heading_starts
-                or previous.idx + len(previous.text) in heading_ends
-                or previous.text in SENTENCE_END
-                or (previous.text.endswith(".") and len(previous.text) > 1
-                    and token.text[:1].isupper() and not token.text.isupper()
-                    and not previous.like_num)
-                or (token.text in BULLETS and _starts_line(text, token.idx))
-            ))
-            previous = token
+        for i, token_text in enumerate(texts):
+            if i == 0:
+                starts.append(True)
+                continue
+            previous = texts[i - 1]
+            starts.append(
+                ("\n" in previous and table.is_space[i - 1])
+                or idxs[i] in heading_starts
+                or ends[i - 1] in heading_ends
+                or previous in SENTENCE_END
+                or (previous.endswith(".") and len(previous) > 1
+                    and token_text[:1].isupper() and not token_text.isupper()
+                    and not table.like_num[i - 1])
+                or (token_text in BULLETS and _starts_line(text, idxs[i]))
+            )
         # Set all at once: assigning token.is_sent_start one by one rescans the doc each time.
         if starts:
             doc.from_array([SENT_START], numpy.array([1 if s else -1 for s in starts],

@@ -16,6 +16,7 @@ from spacy.tokens import Doc
 
 from klarjournal.lexicon import Entry, load_lexicon
 from klarjournal.pipeline.extensions import register_extensions
+from klarjournal.pipeline.tokens import token_table
 
 logger = logging.getLogger(__name__)
 
@@ -83,7 +84,8 @@ class SenseChooser:
         senses = self.entries[match["entry"]].all_senses()
         lo = max(0, match["token_start"] - CUE_WINDOW_TOKENS)
         hi = min(len(doc), match["token_end"] + CUE_WINDOW_TOKENS)
-        nearby = [t.lower_ for t in doc[lo:hi] if t.is_alpha]
+        # token.lower_ and token.is_alpha are str.lower() and str.isalpha() of the text.
+        nearby = [word.lower() for word in token_table(doc).texts[lo:hi] if word.isalpha()]
         section = section_at(doc, match["start"])
         specialty = (doc._.klarjournal_specialty or "").lower()
         scores = []

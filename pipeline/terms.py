@@ -23,7 +23,7 @@ from typing import Any
 
 from rapidfuzz import fuzz, process
 from spacy.language import Language
-from spacy.tokens import Doc, Token
+from spacy.tokens import Doc
 
 from klarjournal.lexicon import Entry, load_lexicon
 from klarjournal.lexicon.danish import is_common, zipf
@@ -31,6 +31,7 @@ from klarjournal.lexicon.keys import APOSTROPHES, exact, fold, shapes_differ
 from klarjournal.lexicon.schema import Slot
 from klarjournal.pipeline.extensions import register_extensions
 from klarjournal.pipeline.quantities import protected_tokens
+from klarjournal.pipeline.tokens import TokenTable, token_table
 
 # Suffixes after an apostrophe on an abbreviation (EKG'et, CT'en, EKG'erne, KOL's).
 APOSTROPHE_SUFFIX_SLOT: dict[str, tuple[Slot, bool]] = {
@@ -211,25 +212,25 @@ class TermMatcher:
 
     # -- the component ----------------------------------------------------------------------
     def __call__(self, doc: Doc) -> Doc:
-        text = doc.text  # spaCy rebuilds doc.text on every access: read it once
+        table = token_table(doc)
+        text = table.text
         protected = protected_tokens(doc)
         matches = _heading_matches(doc, text)
         taken = {i for m in matches for i in range(m["token_start"], m["token_end"])}
-        i, n = 0, len(doc)
+        i, n = 0, len(table.texts)
         while i < n:
-            token = doc[i]
-            if i in taken or protected[i] or token.is_space or not _has_letter(token):
+            if i in taken or protected[i] or table.is_space[i] or not _has_letter(table.texts[i]):
                 i += 1
                 continue
-            found = self._match_at(doc, text, i, protected, taken)
+            found = self._match_at(table, text, i, protected, taken)
             if found is None:
                 i += 1
                 continue
             end, reading = found
-            span = doc[i:end]
-            char_end = reading.get("char_end", span.end_char)
-            match = {"start": span.start_char, "end": char_end, "token_start": i,
-                     "token_end": end, "surface": text[span.start_char:char_end],
+            start_char = table.starts[i]
+            char_end = reading.get("char_end", table.ends[end - 1])
+            match = {"start": start_char, "end": char_end, "token_start": i,
+                     "token_end": end, "surface": text[start_char:char_end],
                      "negated": False, "uncertain": False, "historical": False,
                      "family": False, **reading}
             match.pop("char_end", None)
@@ -239,18 +240,17 @@ class TermMatcher:
         doc._.klarjournal_matches = matches
         return doc
 
-    def _match_at(self, doc: Doc, text: str, i: int, protected: list[bool],
+    def _match_at(self, table: TokenTable, text: str, i: int, protected: list[bool],
                   taken: set[int]) -> tuple[int, dict[str, Any]] | None:
-        token = doc[i]
-        if fold(token.text) in self.phrase_first_keys:
-            last = min(len(doc), i + self.max_phrase_tokens)
+        if table.keys[i] in self.phrase_first_keys:
+            last = min(len(table.texts), i + self.max_phrase_tokens)
             for end in range(last, i + 1, -1):
                 # A phrase never ends on punctuation: that belongs to the sentence, and the
                 # lexicon's own periods are inside single tokens (``pulm.``).
                 if any(protected[k] or k in taken for k in range(i, end)) or \
-                        doc[end - 1].is_space or doc[end - 1].is_punct:
+                        table.is_space[end - 1] or table.is_punct[end - 1]:
                     continue
-                phrase = text[token.idx: doc[end - 1].idx + len(doc[end - 1].text)]
+                phrase = text[table.starts[i]:table.ends[end - 1]]
                 if "\n" in phrase:
                     continue
                 candidates = self._valid(phrase, self.by_key.get(fold(phrase), []))
@@ -258,11 +258,11 @@ class TermMatcher:
                     return None
                 if candidates:
                     return end, self._reading(candidates, False, "lexicon", 1.0)
-        reading = self._word_reading(token.text)
+        reading = self._word_reading(table.texts[i])
         if reading is None:
             return None
         if "head_length" in reading:
-            reading = {**reading, "char_end": token.idx + reading["head_length"]}
+            reading = {**reading, "char_end": table.starts[i] + reading["head_length"]}
             del reading["head_length"]
         return i + 1, reading
 
@@ -291,8 +291,9 @@ class TermMatcher:
         return None
 
 
-def _has_letter(token: Token) -> bool:
-    return any(ch.isalpha() for ch in token.text)
+@lru_cache(maxsize=200_000)
+def _has_letter(word: str) -> bool:
+    return any(ch.isalpha() for ch in word)
 
 
 def _heading_matches(doc: Doc, text: str) -> list[dict[str, Any]]:

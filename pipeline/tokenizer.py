@@ -17,6 +17,8 @@ from spacy.util import compile_infix_regex, compile_prefix_regex, compile_suffix
 
 from klarjournal.lexicon import Lexicon, load_lexicon
 from klarjournal.lexicon.keys import APOSTROPHES
+from klarjournal.pipeline.extensions import register_extensions
+from klarjournal.pipeline.tokens import build_token_table
 
 
 def special_forms(lexicon: Lexicon) -> set[str]:
@@ -64,7 +66,9 @@ class ClinicalTokenizer(Tokenizer):
                 for chunk in new:
                     super().__call__(chunk)
                 self._seen |= new
-        return super().__call__(text)
+        doc = super().__call__(text)
+        build_token_table(doc, text)
+        return doc
 
     def _flush_cache(self) -> None:
         # spaCy empties its cache whenever special cases or affix rules change.
@@ -90,6 +94,7 @@ MAX_CACHED_CHUNKS = 500_000
 @registry.tokenizers("klarjournal.clinical_tokenizer.v1")
 def create_clinical_tokenizer() -> Callable[[Language], Tokenizer]:
     def create(nlp: Language) -> Tokenizer:
+        register_extensions()
         defaults = nlp.Defaults
         return ClinicalTokenizer(
             nlp.vocab,
