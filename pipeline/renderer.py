@@ -14,7 +14,7 @@ from typing import Any
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from klarjournal.lexicon import Entry, LayReading, load_lexicon
+from klarjournal.lexicon import LayReading, Sense, load_lexicon
 from klarjournal.lexicon.schema import Slot
 from klarjournal.pipeline.extensions import register_extensions
 from klarjournal.pipeline.tokens import TokenTable, token_table
@@ -51,11 +51,15 @@ def _regular_form(word: str, slot: Slot) -> str:
 class Renderer:
     def __init__(self, low_confidence: float):
         self.low_confidence = low_confidence
-        self.entries: dict[str, Entry] = {}
+        # Entry.all_senses() builds a validated Sense each call: look them up by (entry, sense).
+        self.senses: dict[tuple[str, str], Sense] = {}
 
     def initialize(self, get_examples: Any = None, *, nlp: Language | None = None,
                    lexicon_dir: str | None = None, overlays: list[str] | None = None) -> None:
-        self.entries = {e.id: e for e in load_lexicon(lexicon_dir, overlays or []).entries}
+        self.senses = {}
+        for entry in load_lexicon(lexicon_dir, overlays or []).entries:
+            for sense in entry.all_senses():
+                self.senses.setdefault((entry.id, sense.id), sense)
 
     def reading(self, match: dict[str, Any]) -> tuple[str, str]:
         """(expansion, patient text) of a match, before capitalisation and marking."""
@@ -63,8 +67,7 @@ class Renderer:
             return match["heading_reading"]["expansion"], match["heading_reading"]["plain"]
         if "morphology_reading" in match:
             return match["morphology_reading"]["expansion"], match["morphology_reading"]["plain"]
-        entry = self.entries[match["entry"]]
-        sense = next(s for s in entry.all_senses() if s.id == match["sense"])
+        sense = self.senses[match["entry"], match["sense"]]
         lay = inflect(sense.lay[0], match["slot"], match["genitive"])
         if "specimen" in match:
             expansion = f"{match['specimen_name']}-{sense.expansion}"

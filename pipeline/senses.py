@@ -90,7 +90,10 @@ class SenseChooser:
         specialty = (doc._.klarjournal_specialty or "").lower()
         scores = []
         for sense in senses:
-            score = sum(1.0 for word in nearby for cue in sense.cues if word.startswith(cue))
+            cues = tuple(sense.cues)
+            # Most nearby words start with no cue: one startswith(tuple) call rules them out.
+            score = sum(1.0 for word in nearby if word.startswith(cues)
+                        for cue in cues if word.startswith(cue))
             score += SECTION_WEIGHT if section and section in sense.sections else 0.0
             score += SPECIALTY_WEIGHT if specialty and specialty in sense.specialties else 0.0
             scores.append(score)

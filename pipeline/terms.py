@@ -31,7 +31,7 @@ from klarjournal.lexicon.keys import APOSTROPHES, exact, fold, shapes_differ
 from klarjournal.lexicon.schema import Slot
 from klarjournal.pipeline.extensions import register_extensions
 from klarjournal.pipeline.quantities import protected_tokens
-from klarjournal.pipeline.tokens import TokenTable, token_table
+from klarjournal.pipeline.tokens import TokenTable, cached_fold, token_table
 
 # Suffixes after an apostrophe on an abbreviation (EKG'et, CT'en, EKG'erne, KOL's).
 APOSTROPHE_SUFFIX_SLOT: dict[str, tuple[Slot, bool]] = {
@@ -76,6 +76,8 @@ class TermMatcher:
         self.inflection_confidence = inflection_confidence
         self.compound_confidence = compound_confidence
         self.entries: dict[str, Entry] = {}
+        # Entry.all_senses() builds a validated Sense each call: keep the ids per entry.
+        self.sense_ids: dict[str, list[str]] = {}
         self.by_key: dict[str, list[Candidate]] = {}
         self.phrase_first_keys: set[str] = set()
         self.max_phrase_tokens = 1
@@ -89,6 +91,7 @@ class TermMatcher:
                    lexicon_dir: str | None = None, overlays: list[str] | None = None) -> None:
         lexicon = load_lexicon(lexicon_dir, overlays or [])
         self.entries = {entry.id: entry for entry in lexicon.entries}
+        self.sense_ids = {entry.id: [s.id for s in entry.all_senses()] for entry in lexicon.entries}
         by_key: dict[str, list[Candidate]] = defaultdict(list)
         for entry in lexicon.entries:
             forms: list[tuple[str, Slot]] = [(s, "base") for s in entry.surfaces]
@@ -202,11 +205,11 @@ class TermMatcher:
         # that, the first entry by id wins and the collision shows in `lexicon check`.
         chosen = min(candidates, key=lambda c: c.entry_id)
         entry = self.entries[chosen.entry_id]
-        senses = entry.all_senses()
+        senses = self.sense_ids[entry.id]
         return {
             "entry": entry.id, "kind": entry.kind, "slot": slot or chosen.slot,
             "genitive": genitive, "source": source, "confidence": confidence,
-            "senses": [s.id for s in senses], "sense": senses[0].id,
+            "senses": list(senses), "sense": senses[0],
             "ambiguous": entry.is_ambiguous,
         }
 
@@ -244,16 +247,17 @@ class TermMatcher:
                   taken: set[int]) -> tuple[int, dict[str, Any]] | None:
         if table.keys[i] in self.phrase_first_keys:
             last = min(len(table.texts), i + self.max_phrase_tokens)
-            for end in range(last, i + 1, -1):
+            # A phrase never runs into a quantity or a span already taken (token i is free).
+            free_end = next((k for k in range(i + 1, last) if protected[k] or k in taken), last)
+            for end in range(free_end, i + 1, -1):
                 # A phrase never ends on punctuation: that belongs to the sentence, and the
                 # lexicon's own periods are inside single tokens (``pulm.``).
-                if any(protected[k] or k in taken for k in range(i, end)) or \
-                        table.is_space[end - 1] or table.is_punct[end - 1]:
+                if table.is_space[end - 1] or table.is_punct[end - 1]:
                     continue
                 phrase = text[table.starts[i]:table.ends[end - 1]]
                 if "\n" in phrase:
                     continue
-                candidates = self._valid(phrase, self.by_key.get(fold(phrase), []))
+                candidates = self._valid(phrase, self.by_key.get(cached_fold(phrase), []))
                 if candidates and any(self.entries[c.entry_id].everyday for c in candidates):
                     return None
                 if candidates:
