@@ -7,7 +7,7 @@ unit and date reaches the patient text unchanged.
 """
 
 import re
-from bisect import bisect_right
+from bisect import bisect_left
 
 from spacy.language import Language
 from spacy.tokens import Doc
@@ -75,15 +75,12 @@ def find_quantities(text: str) -> list[tuple[int, int]]:
 
 def protected_tokens(doc: Doc) -> list[bool]:
     """For each token, whether it lies inside a quantity found by this component."""
-    ranges = doc._.klarjournal_quantities or []
     token_starts = token_table(doc).starts
-    if not ranges:
-        return [False] * len(token_starts)
-    starts = [start for start, _ in ranges]
-    flags = []
-    for idx in token_starts:
-        k = bisect_right(starts, idx) - 1
-        flags.append(k >= 0 and ranges[k][1] > idx)
+    flags = [False] * len(token_starts)
+    # The ranges are few, sorted and never overlap: mark the tokens that start inside each.
+    for start, end in doc._.klarjournal_quantities or []:
+        first, stop = bisect_left(token_starts, start), bisect_left(token_starts, end)
+        flags[first:stop] = [True] * (stop - first)
     return flags
 
 

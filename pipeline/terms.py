@@ -80,6 +80,7 @@ class TermMatcher:
         self.sense_ids: dict[str, list[str]] = {}
         self.by_key: dict[str, list[Candidate]] = {}
         self.phrase_first_keys: set[str] = set()
+        self.key_prefixes: set[str] = set()
         self.max_phrase_tokens = 1
         self.term_bases: dict[str, list[Candidate]] = {}
         self.fuzzy_pool: dict[str, list[str]] = {}
@@ -109,6 +110,7 @@ class TermMatcher:
                     self.phrase_first_keys.add(fold(tokens[0]))
                     self.max_phrase_tokens = max(self.max_phrase_tokens, len(tokens))
         self.by_key = dict(by_key)
+        self.key_prefixes = {key[:end] for key in self.by_key for end in range(1, len(key) + 1)}
         self.term_bases = {
             key: [c for c in cands if c.slot == "base"]
             for key, cands in self.by_key.items()
@@ -220,9 +222,13 @@ class TermMatcher:
         protected = protected_tokens(doc)
         matches = _heading_matches(doc, text)
         taken = {i for m in matches for i in range(m["token_start"], m["token_end"])}
-        i, n = 0, len(table.texts)
+        texts, keys, is_space = table.texts, table.keys, table.is_space
+        i, n = 0, len(texts)
         while i < n:
-            if i in taken or protected[i] or table.is_space[i] or not _has_letter(table.texts[i]):
+            word = texts[i]
+            # Most words start no term: rule them out here, with cached answers, before matching.
+            if i in taken or protected[i] or is_space[i] or not _has_letter(word) or (
+                    keys[i] not in self.phrase_first_keys and self._word_reading(word) is None):
                 i += 1
                 continue
             found = self._match_at(table, text, i, protected, taken)
@@ -249,12 +255,18 @@ class TermMatcher:
             last = min(len(table.texts), i + self.max_phrase_tokens)
             # A phrase never runs into a quantity or a span already taken (token i is free).
             free_end = next((k for k in range(i + 1, last) if protected[k] or k in taken), last)
-            for end in range(free_end, i + 1, -1):
+            # A longer phrase folds to an extension of a shorter one's key: stop growing it once
+            # its key begins no lexicon key, and try only the lengths up to there.
+            start, longest = table.starts[i], i + 1
+            while longest < free_end and \
+                    cached_fold(text[start:table.ends[longest]]) in self.key_prefixes:
+                longest += 1
+            for end in range(longest, i + 1, -1):
                 # A phrase never ends on punctuation: that belongs to the sentence, and the
                 # lexicon's own periods are inside single tokens (``pulm.``).
                 if table.is_space[end - 1] or table.is_punct[end - 1]:
                     continue
-                phrase = text[table.starts[i]:table.ends[end - 1]]
+                phrase = text[start:table.ends[end - 1]]
                 if "\n" in phrase:
                     continue
                 candidates = self._valid(phrase, self.by_key.get(cached_fold(phrase), []))
