@@ -38,12 +38,15 @@ def token_table(doc: Doc) -> TokenTable:
 
 def build_token_table(doc: Doc, text: str) -> TokenTable:
     """Build and keep the table of ``doc``, whose text is ``text`` (the tokenizer knows it)."""
-    rows = doc.to_array([IDX, LENGTH, IS_SPACE, IS_PUNCT, LIKE_NUM]).tolist() if len(doc) else []
-    starts = [row[0] for row in rows]
-    ends = [row[0] + row[1] for row in rows]
-    texts = [text[start:end] for start, end in zip(starts, ends, strict=True)]
-    table = TokenTable(text, texts, starts, ends, [cached_fold(t) for t in texts],
-                       [bool(row[2]) for row in rows], [bool(row[3]) for row in rows],
-                       [bool(row[4]) for row in rows])
+    if not len(doc):
+        table = TokenTable(text, [], [], [], [], [], [], [])
+    else:
+        columns = doc.to_array([IDX, LENGTH, IS_SPACE, IS_PUNCT, LIKE_NUM])
+        starts = columns[:, 0].tolist()
+        ends = (columns[:, 0] + columns[:, 1]).tolist()
+        texts = [text[start:end] for start, end in zip(starts, ends, strict=True)]
+        is_space, is_punct, like_num = columns[:, 2:].astype(bool).T.tolist()
+        table = TokenTable(text, texts, starts, ends, [cached_fold(t) for t in texts],
+                           is_space, is_punct, like_num)
     doc._.klarjournal_tokens = table
     return table
