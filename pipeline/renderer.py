@@ -9,6 +9,7 @@ confidence is below ``low_confidence`` keeps the original word in front and show
 as a possibility, so a guess is never presented as fact.
 """
 
+from functools import lru_cache
 from typing import Any
 
 from spacy.language import Language
@@ -97,7 +98,7 @@ class Renderer:
             low = match["confidence"] < self.low_confidence
             if low:
                 rendered = UNCERTAIN_FORMAT.format(surface=surface, lay=lay)
-            elif any(ch.isdigit() for ch in surface):
+            elif _has_digit(surface):
                 # Every number of the note stays in the patient text: DAS28, DM2, T4.
                 rendered = WITH_NUMBER_FORMAT.format(surface=surface, lay=lay)
             else:
@@ -131,6 +132,11 @@ class Renderer:
             "unresolved": list(doc._.klarjournal_unresolved or []),
         }
         return doc
+
+
+@lru_cache(maxsize=100_000)
+def _has_digit(surface: str) -> bool:
+    return any(ch.isdigit() for ch in surface)
 
 
 def _period_ends_sentence(table: TokenTable, text: str, match: dict[str, Any],

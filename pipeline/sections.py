@@ -93,22 +93,21 @@ class SectionSplitter:
     def _set_sentence_starts(doc: Doc, text: str, heading_ends: set[int],
                              heading_starts: set[int]) -> None:
         table = token_table(doc)
-        texts, idxs, ends = table.texts, table.starts, table.ends
-        starts: list[bool] = []
-        for i, token_text in enumerate(texts):
-            if i == 0:
-                starts.append(True)
-                continue
-            previous = texts[i - 1]
+        texts, idxs = table.texts, table.starts
+        starts = [True] if texts else []
+        # Each token against the one before it (zip, not indexing: this runs for every token).
+        pairs = zip(texts, table.ends, table.is_space, table.like_num, texts[1:], idxs[1:],
+                    strict=False)
+        for previous, previous_end, previous_space, previous_num, token_text, idx in pairs:
             starts.append(
-                ("\n" in previous and table.is_space[i - 1])
-                or idxs[i] in heading_starts
-                or ends[i - 1] in heading_ends
+                ("\n" in previous and previous_space)
+                or idx in heading_starts
+                or previous_end in heading_ends
                 or previous in SENTENCE_END
                 or (previous.endswith(".") and len(previous) > 1
                     and token_text[:1].isupper() and not token_text.isupper()
-                    and not table.like_num[i - 1])
-                or (token_text in BULLETS and _starts_line(text, idxs[i]))
+                    and not previous_num)
+                or (token_text in BULLETS and _starts_line(text, idx))
             )
         # Set all at once: assigning token.is_sent_start one by one rescans the doc each time.
         if starts:
