@@ -54,13 +54,16 @@ class JargonFinder:
     def _looks_like_jargon_uncached(self, text: str, sentence_start: bool) -> bool:
         if ABBREVIATION_SHAPE.match(text):
             return not is_common(text)
-        if not text.isalpha() or len(text) < self.min_length or is_common(text):
+        if not text.isalpha() or len(text) < self.min_length:
             return False
         if text[:1].isupper() and not sentence_start and not text.isupper():
             return False  # a name or a brand, not jargon
         # Long words ending in a consonant + i (pneumoni, gastroskopi) are Greek in Danish dress.
         greek_ending = len(text) >= 7 and text[-1] == "i" and text[-2].lower() not in VOWELS
-        return greek_ending or bool(LATIN_GREEK_SHAPE.search(text) or UNDANISH_LETTERS.search(text))
+        shaped = greek_ending or bool(LATIN_GREEK_SHAPE.search(text)
+                                      or UNDANISH_LETTERS.search(text))
+        # The word-frequency lookup is the slow test: only for words with a jargon shape.
+        return shaped and not is_common(text)
 
     def __call__(self, doc: Doc) -> Doc:
         matches = doc._.klarjournal_matches or []
