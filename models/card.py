@@ -51,13 +51,14 @@ def write_card(model_dir: Path, manifest: dict[str, Any], pretrain: dict[str, An
         "# klarjournal sense ranker",
         "",
         "Chooses the meaning of an ambiguous clinical abbreviation (`MS` = multipel sklerose or "
-        "mitralstenose) from its context. A cross-encoder: the input is the note context with the "
-        "span marked `[ MS ]`, prefixed by the note's specialty and section, paired with one "
-        "candidate sense (`expansion – lay`, optionally `| specialties | cue words`); the output "
-        "is one score, and a softmax over an abbreviation's candidates gives probabilities. "
-        "Because senses are inputs, not classes, a sense added to the lexicon is scored without "
-        "retraining (best when its cue words are passed in the candidate text: "
-        "`klarjournal.models.ranker.candidate_text`).",
+        "mitralstenose) from its context. A cross-encoder: the first segment is the note context "
+        "with the span marked `[ MS ]`, prefixed by the note's specialty and section; the second "
+        "is one candidate sense, `expansion – lay`, followed, when the caller passes the "
+        "lexicon's evidence (`candidate_text(sense)`: `expansion – lay | specialties | cues | "
+        "sections`), by what of it was found here: `| træf: 2 ekko, mislyd | speciale: ja | "
+        "afsnit: nej` (`evidence_text`). The output is one score; a softmax over an "
+        "abbreviation's candidates gives probabilities. Because senses are inputs, not classes, "
+        "a sense added to the lexicon is scored without retraining.",
         "",
         f"- Version: `sense-ranker-{meta['release']}+{weights_sha(model_dir)[:12]}`",
         f"- Trained against lexicon `{meta['lexicon_version']}`",

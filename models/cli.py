@@ -59,7 +59,11 @@ def _train(args: argparse.Namespace) -> int:
     from klarjournal.models.config import load_config, seed_everything
     from klarjournal.models.ranker import shipped_model_dir
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+    progress = logging.getLogger("klarjournal.models")
+    progress.setLevel(logging.INFO)
+    progress.addHandler(handler)
     config = load_config(args.config)
     _apply_overrides(config, args)
     seed_everything(config.seed)

@@ -19,11 +19,12 @@ from typing import Any
 from klarjournal.lexicon import Lexicon
 from klarjournal.lexicon.loader import LEXICON_RELEASE
 from klarjournal.models.config import AbstainArgs, FinetuneArgs
-from klarjournal.models.ranker import RANKER_META, RankItem, candidate_text, context_text, decide
+from klarjournal.models.ranker import (RANKER_META, RankItem, candidate_text, context_text,
+                                       decide, evidence_text)
 from klarjournal.models.sense_data import SenseExample
 
 log = logging.getLogger(__name__)
-MARGINS = tuple(round(0.05 * i, 2) for i in range(0, 13))
+MARGINS = (0.0, 0.01, 0.02, 0.03, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5)
 MAX_ABSTAIN = 0.05
 
 
@@ -53,7 +54,9 @@ def _group_texts(example: SenseExample, lexicon: Lexicon, window: int, with_cues
     assert entry is not None
     item = RankItem(example.text, example.start, example.end, [], example.section,
                     example.specialty)
-    return context_text(item, window), [candidate_text(s, with_cues) for s in entry.all_senses()]
+    candidates = [evidence_text(item, candidate_text(s, with_cues), window)
+                  for s in entry.all_senses()]
+    return context_text(item, window), candidates
 
 
 def _batch_loss(model: Any, tokenizer: Any, groups: Sequence[tuple[str, list[str], int]],
@@ -213,7 +216,7 @@ def finetune(base: Path, out_dir: Path, lexicon: Lexicon, train: list[SenseExamp
         "window_chars": args.window_chars,
         "max_length": args.max_length,
         "abstain_margin": margin,
-        "candidate_format": "expansion – lay [| specialties | cues]",
+        "candidate_format": "expansion – lay [| specialties | cues | sections]",
         "parameters": sum(p.numel() for p in model.parameters()),
         "finetune": asdict(result),
     }

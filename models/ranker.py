@@ -9,6 +9,7 @@ head (one logit) can be loaded instead by path; torch is imported only inside ``
 import hashlib
 import json
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import resources
@@ -51,31 +52,65 @@ class Decision:
 
 
 def candidate_text(sense: Sense, with_cues: bool = True) -> str:
-    """The candidate string for ``sense``: ``expansion – lay``, optionally with the sense's
-    specialties and cue words, which let the ranker score senses it was never trained on."""
+    """The candidate string for ``sense``.
+
+    ``expansion – lay`` alone, or (default) followed by `` | specialties | cues | sections``
+    of the sense. With the lexicon evidence the ranker sees which cue words occur near the span
+    and whether the note's specialty and section fit, so a sense it was never trained on is
+    still scored sensibly.
+    """
     text = f"{sense.expansion} – {sense.lay[0].text}"
     if not with_cues:
         return text
     specialties = [*sense.specialties]
     if sense.specialty and sense.specialty not in specialties:
         specialties.append(sense.specialty)
-    if specialties:
-        text += " | " + ", ".join(specialties)
-    if sense.cues:
-        text += " | " + ", ".join(sense.cues)
-    return text
+    fields = (specialties, sense.cues, sense.sections)
+    return " | ".join([text, *(", ".join(values) for values in fields)])
 
 
-def context_text(item: RankItem, window_chars: int = DEFAULT_WINDOW_CHARS) -> str:
-    """Note metadata plus the text around the span, with the span marked by ``[ ]``."""
+def _windows(item: RankItem, window_chars: int) -> tuple[str, str]:
     left = item.text[max(0, item.start - window_chars):item.start]
     right = item.text[item.end:item.end + window_chars]
     if item.start > window_chars and " " in left:
         left = left[left.index(" ") + 1:]
     if len(item.text) - item.end > window_chars and " " in right:
         right = right[:right.rindex(" ")]
+    return left, right
+
+
+def context_text(item: RankItem, window_chars: int = DEFAULT_WINDOW_CHARS) -> str:
+    """Note metadata plus the text around the span, with the span marked by ``[ ]``."""
+    left, right = _windows(item, window_chars)
     context = " ".join(f"{left}[ {item.text[item.start:item.end]} ]{right}".split())
     return f"{item.specialty or 'ukendt'} | {item.section or 'ukendt'} | {context}"
+
+
+def _split(field_text: str) -> list[str]:
+    return [value.strip() for value in field_text.split(",") if value.strip()]
+
+
+def evidence_text(item: RankItem, candidate: str, window_chars: int = DEFAULT_WINDOW_CHARS
+                  ) -> str:
+    """The candidate as the model reads it: its reading plus the lexicon evidence found here.
+
+    For a candidate made by ``candidate_text(sense)`` (four `` | `` fields) this names the cue
+    words that start a word within the window around the span (the span itself excluded), and
+    whether the note's specialty and section are among the sense's. A plain
+    ``expansion – lay`` candidate is returned unchanged.
+    """
+    parts = candidate.split(" | ")
+    if len(parts) != 4:
+        return candidate
+    reading, specialties, cues, sections = parts[0], *(_split(p) for p in parts[1:])
+    left, right = _windows(item, window_chars)
+    near = f"{left} {right}".lower()
+    matched = [cue for cue in cues
+               if re.search(rf"(?<!\w){re.escape(cue.lower())}", near)]
+    specialty = "ja" if item.specialty and item.specialty in specialties else "nej"
+    section = "ja" if item.section and item.section in sections else "nej"
+    return (f"{reading} | træf: {len(matched)} {', '.join(matched[:6]) or 'ingen'} | "
+            f"speciale: {specialty} | afsnit: {section}")
 
 
 def softmax(scores: Sequence[float]) -> list[float]:
@@ -172,7 +207,7 @@ class SenseRanker:
                 continue
             context = context_text(item, self.window_chars)
             for candidate in item.candidates:
-                pairs.append((context, candidate))
+                pairs.append((context, evidence_text(item, candidate, self.window_chars)))
                 owners.append(index)
         logits: list[float] = []
         with torch.inference_mode():

@@ -90,6 +90,11 @@ BARE_TEMPLATES: tuple[str, ...] = (
     "Pt. har {S}.",
     "{S} drøftet, fortsat som hidtil.",
 )
+DEV_BARE_TEMPLATES: tuple[str, ...] = (
+    "Vedr. {S}: uændret.",
+    "{S} - se epikrise.",
+    "Kendt med {S} gennem flere år.",
+)
 GENERIC_WORDS = ("kontrol", "samtale", "status", "opfølgning", "aftale", "telefonkonsultation",
                  "ambulant", "notat", "journal", "pårørende")
 
@@ -170,7 +175,8 @@ def _with_filler(text: str, start: int, end: int, filler: Sequence[str], rng: ra
 
 
 def template_examples(lexicon: Lexicon, per_sense: int, rng: random.Random,
-                      templates: Sequence[str], filler: Sequence[str]) -> list[SenseExample]:
+                      templates: Sequence[str], filler: Sequence[str],
+                      bare_templates: Sequence[str] = BARE_TEMPLATES) -> list[SenseExample]:
     topics = topic_words(lexicon)
     headings = {section.id: section.headings for section in lexicon.sections}
     all_specialties = sorted({s for e in ambiguous_entries(lexicon) for sense in e.senses or []
@@ -186,7 +192,7 @@ def template_examples(lexicon: Lexicon, per_sense: int, rng: random.Random,
                 kind = rng.random()
                 if kind < 0.08:
                     # Nothing but metadata points to the sense.
-                    template = rng.choice(BARE_TEMPLATES)
+                    template = rng.choice(bare_templates)
                     cues: list[str] = []
                 elif kind < 0.18:
                     # Topic words of the specialty instead of the sense's own cues.
@@ -277,7 +283,8 @@ def build_examples(lexicon: Lexicon, paragraphs: Sequence[str], filler: Sequence
     """(train, dev). Dev = held-out templates, plus 10 % of the reverse substitutions."""
     rng = random.Random(seed)
     train = template_examples(lexicon, per_sense, rng, TEMPLATES, filler)
-    dev = template_examples(lexicon, max(3, per_sense // 40), rng, DEV_TEMPLATES, filler)
+    dev = template_examples(lexicon, max(3, per_sense // 40), rng, DEV_TEMPLATES, filler,
+                            DEV_BARE_TEMPLATES)
     reverse = reverse_substitution(lexicon, paragraphs, rng, max_per_sense=per_sense // 2)
     rng.shuffle(reverse)
     cut = len(reverse) // 10
