@@ -160,6 +160,12 @@ def write_card(model_dir: Path, manifest: dict[str, Any], pretrain: dict[str, An
         "or shared between senses are the weak spots.",
         "- The encoder saw little medical Danish in pretraining; clinical words are split into "
         "many word pieces.",
+        "- Pretraining and fine-tuning are fitted to a wall-clock budget, so on a shared CPU "
+        "the number of steps, and with it the result, varies between runs of "
+        "`klarjournal train`; data, seeds and settings are the same. The shipped encoder got "
+        "few pretraining steps (see above) and fine-tuning saw a fraction of one epoch.",
+        "- Without the lexicon evidence in the candidate text (`expansion – lay` only) the "
+        "ranker is near the default-sense level: pass `candidate_text(sense)`.",
         "- Retrain (or at least re-run fine-tuning) when the ambiguous entries change; "
         "`ranker.json` records the lexicon version it was trained against.",
         "",
