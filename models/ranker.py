@@ -181,7 +181,10 @@ class SenseRanker:
             raise RankerLoadError(f"{meta_path}: unreadable ranker metadata: {exc}") from exc
         import torch
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
+        from transformers.utils import logging as transformers_logging
 
+        # A progress bar per load is noise in a service log and in CLI output.
+        transformers_logging.disable_progress_bar()
         if threads:
             torch.set_num_threads(threads)
         try:

@@ -26,9 +26,8 @@ SPECIALTY_WEIGHT = 2.0
 
 
 class SenseChooser:
-    def __init__(self, use_model: bool, abstain_margin: float, batch_size: int):
+    def __init__(self, use_model: bool, batch_size: int):
         self.use_model = use_model
-        self.abstain_margin = abstain_margin
         self.batch_size = batch_size
         self.entries: dict[str, Entry] = {}
         self.ranker: Any = None
@@ -109,7 +108,7 @@ class SenseChooser:
         match.update(sense=senses[best].id, confidence=confidence, source="lexicon")
 
     def _choose_by_model(self, pending: list[tuple[Doc, dict[str, Any]]]) -> None:
-        from klarjournal.models.ranker import RankItem
+        from klarjournal.models.ranker import RankItem, candidate_text
 
         items = []
         texts: dict[int, str] = {}
@@ -117,20 +116,23 @@ class SenseChooser:
             senses = self.entries[match["entry"]].all_senses()
             items.append(RankItem(
                 text=texts.setdefault(id(doc), doc.text), start=match["start"], end=match["end"],
-                candidates=[f"{s.expansion} – {s.lay[0].text}" for s in senses],
+                # With the sense's cues, specialties and sections the ranker sees the lexicon's
+                # evidence; with expansion and lay alone it is barely above the default sense.
+                candidates=[candidate_text(sense) for sense in senses],
                 section=section_at(doc, match["start"]),
                 specialty=doc._.klarjournal_specialty,
             ))
         for (_, match), probs in zip(pending, self.ranker.rank(items), strict=True):
             senses = self.entries[match["entry"]].all_senses()
-            order = sorted(range(len(probs)), key=lambda k: probs[k], reverse=True)
-            margin = probs[order[0]] - probs[order[1]]
-            confidence = round(float(probs[order[0]]), 3)
-            if margin < self.abstain_margin:
-                # Abstain: keep the default reading, with a confidence that marks it uncertain.
+            decision = self.ranker.decide(probs)
+            confidence = round(float(decision.probability), 3)
+            if decision.abstain:
+                # Too close to call (the model card documents the margin): keep the default
+                # reading, with a confidence that makes the renderer mark it as uncertain.
                 match.update(sense=senses[0].id, confidence=min(confidence, 0.5), source="model")
             else:
-                match.update(sense=senses[order[0]].id, confidence=confidence, source="model")
+                match.update(sense=senses[decision.best].id, confidence=confidence,
+                             source="model")
 
 
 def section_at(doc: Doc, char: int) -> str | None:
@@ -142,11 +144,10 @@ def section_at(doc: Doc, char: int) -> str | None:
 
 @Language.factory(
     "klarjournal_senses",
-    default_config={"use_model": True, "abstain_margin": 0.2, "batch_size": 64},
+    default_config={"use_model": True, "batch_size": 64},
     requires=["doc._.klarjournal_matches"],
     assigns=["doc._.klarjournal_matches"],
 )
-def make_senses(nlp: Language, name: str, use_model: bool, abstain_margin: float,
-                batch_size: int) -> SenseChooser:
+def make_senses(nlp: Language, name: str, use_model: bool, batch_size: int) -> SenseChooser:
     register_extensions()
-    return SenseChooser(use_model, abstain_margin, batch_size)
+    return SenseChooser(use_model, batch_size)
