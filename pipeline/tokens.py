@@ -44,9 +44,9 @@ def build_token_table(doc: Doc, text: str) -> TokenTable:
         columns = doc.to_array([IDX, LENGTH, IS_SPACE, IS_PUNCT, LIKE_NUM])
         starts = columns[:, 0].tolist()
         ends = (columns[:, 0] + columns[:, 1]).tolist()
-        texts = [text[start:end] for start, end in zip(starts, ends, strict=True)]
+        texts = list(map(text.__getitem__, map(slice, starts, ends)))
         is_space, is_punct, like_num = columns[:, 2:].astype(bool).T.tolist()
-        table = TokenTable(text, texts, starts, ends, [cached_fold(t) for t in texts],
+        table = TokenTable(text, texts, starts, ends, list(map(cached_fold, texts)),
                            is_space, is_punct, like_num)
     doc._.klarjournal_tokens = table
     return table
