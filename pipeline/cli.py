@@ -1,7 +1,6 @@
 """The `klarjournal` command line: translate, lexicon, evaluate, serve, train, bench."""
 
 import argparse
-import importlib
 import json
 import sys
 from collections.abc import Sequence
@@ -170,15 +169,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_pipeline_options(lookup)
     lookup.set_defaults(handler=_lexicon_lookup)
     # Subcommands owned by the other packages register themselves here.
-    for module_name in ("klarjournal.evaluation.cli", "klarjournal.service.cli",
-                        "klarjournal.models.cli"):
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
-            continue
-        module.register(commands)
+    from klarjournal.evaluation.cli import register as register_evaluate
+    from klarjournal.models.cli import register as register_train
+    from klarjournal.service.cli import register as register_serve
+
+    for register in (register_evaluate, register_serve, register_train):
+        register(commands)
     return parser
 
 
