@@ -12,6 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from klarjournal.pipeline.translator import MAX_NOTE_CHARS
+
 KINDS = ("abbreviation", "term", "phrase")
 
 
@@ -149,6 +151,9 @@ def parse_note(record: dict[str, Any], line: int) -> GoldNote:
     note_id = _text_field(record, "id", required=True)
     text = _text_field(record, "text", required=True)
     assert note_id is not None and text is not None
+    if len(text) > MAX_NOTE_CHARS:
+        # The pipeline refuses such a note; as a bad line it cannot sink the rest of the corpus.
+        raise BadLine(f"field 'text' has {len(text)} characters; the limit is {MAX_NOTE_CHARS}")
     if "annotations" not in record:
         raise BadLine("missing field 'annotations'")
     if not isinstance(record["annotations"], list):

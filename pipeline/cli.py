@@ -84,7 +84,7 @@ def _translate(args: argparse.Namespace) -> int:
             return 0
         bad: list[BadLine] = []
         notes = []
-        for item in read_notes(data, source):
+        for item in read_notes(data, source, translator.max_chars):
             if isinstance(item, BadLine):
                 if not args.skip_bad:
                     print(f"klarjournal: {item} (use --skip-bad to translate the other lines)",

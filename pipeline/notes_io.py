@@ -28,7 +28,9 @@ class BadLine:
         return f"{self.path}:{self.line}: {self.problem}"
 
 
-def read_notes(data: bytes, path: str) -> Iterator[Note | BadLine]:
+def read_notes(data: bytes, path: str, max_chars: int) -> Iterator[Note | BadLine]:
+    """Each line as a Note, or as a BadLine saying what is wrong; a note over ``max_chars``
+    is a bad line too, so it cannot stop the other notes from being translated."""
     for number, raw in enumerate(data.split(b"\n"), start=1):
         if not raw.strip():
             continue
@@ -54,5 +56,8 @@ def read_notes(data: bytes, path: str) -> Iterator[Note | BadLine]:
             yield BadLine(path, number, "field 'id' must be a string")
         elif specialty is not None and not isinstance(specialty, str):
             yield BadLine(path, number, "field 'specialty' must be a string")
+        elif len(text) > max_chars:
+            yield BadLine(path, number,
+                          f"field 'text' has {len(text)} characters; the limit is {max_chars}")
         else:
             yield Note(number, None if note_id is None else str(note_id), text, specialty)

@@ -123,39 +123,44 @@ class TermMatcher:
                     self.entries[c.entry_id].kind == "term" for c in cands):
                 pool[key[0]].append(key)
         self.fuzzy_pool = dict(pool)
+        self._word_reading.cache_clear()  # readings of the previous lexicon no longer hold
 
     # -- lookup of one written form -------------------------------------------------------
-    def _valid(self, text: str, candidates: list[Candidate]) -> list[Candidate]:
+    def _candidates(self, text: str) -> list[Candidate]:
+        """Entries ``text`` can stand for as written (case, periods and shape respected)."""
         has_period = "." in text
         has_capital = text != text.lower()
         return [
-            c for c in candidates
+            c for c in self.by_key.get(cached_fold(text), [])
             if (not c.case_sensitive or exact(text) == c.exact_key)
             and (has_period or not c.needs_period)
             and (has_capital or not c.needs_capital)
             and not shapes_differ(c.form, text)
         ]
 
+    def _everyday(self, candidates: list[Candidate]) -> bool:
+        return any(self.entries[c.entry_id].everyday for c in candidates)
+
     def lookup(self, text: str) -> dict[str, Any] | None:
         """How one written form (one token, or a phrase) is read, or None."""
         return self._lookup(text)
 
     def _lookup(self, text: str) -> dict[str, Any] | None:
-        direct = self._valid(text, self.by_key.get(fold(text), []))
+        direct = self._candidates(text)
         if direct:
-            if any(self.entries[c.entry_id].everyday for c in direct):
+            if self._everyday(direct):
                 return None
             return self._reading(direct, genitive=False, source="lexicon", confidence=1.0)
         for mark in APOSTROPHES:
             if mark in text:
                 base, _, suffix = text.rpartition(mark)
                 slot_gen = APOSTROPHE_SUFFIX_SLOT.get(suffix.lower())
-                found = self._valid(base, self.by_key.get(fold(base), [])) if slot_gen else []
+                found = self._candidates(base) if slot_gen else []
                 if found and slot_gen:
                     slot, genitive = slot_gen
                     return self._reading(found, genitive, "lexicon", 1.0, slot=slot)
         if text.endswith("s") and (len(text) > 3 or text[:-1].isupper()):
-            found = self._valid(text[:-1], self.by_key.get(fold(text[:-1]), []))
+            found = self._candidates(text[:-1])
             if found:
                 return self._reading(found, True, "lexicon", 1.0)
         return self._inflected_or_misspelt(text)
@@ -170,7 +175,7 @@ class TermMatcher:
             return None
         for cut in range(3, len(word) - 4):
             head, tail = word[:cut], word[cut:]
-            found = self._valid(tail, self.by_key.get(fold(tail), []))
+            found = self._candidates(tail)
             if not found or self.entries[found[0].entry_id].kind != "term":
                 continue
             bare_head = head[:-1] if head[-1:] in "se" and len(head) > 3 else head
@@ -269,8 +274,8 @@ class TermMatcher:
                 phrase = text[start:table.ends[end - 1]]
                 if "\n" in phrase:
                     continue
-                candidates = self._valid(phrase, self.by_key.get(cached_fold(phrase), []))
-                if candidates and any(self.entries[c.entry_id].everyday for c in candidates):
+                candidates = self._candidates(phrase)
+                if candidates and self._everyday(candidates):
                     return None
                 if candidates:
                     return end, self._reading(candidates, False, "lexicon", 1.0)
@@ -291,8 +296,8 @@ class TermMatcher:
         specimen = SPECIMEN_PREFIXES.get(head.lower()) if tail else None
         if specimen:
             # Laboratory notation: P-kreatinin is creatinine measured in the blood.
-            found = self._valid(tail, self.by_key.get(fold(tail), []))
-            if found:
+            found = self._candidates(tail)
+            if found and not self._everyday(found):
                 return {**self._reading(found, False, "lexicon", 1.0),
                         "specimen": specimen[1], "specimen_name": specimen[0]}
         compound = self._compound(word)
@@ -301,8 +306,8 @@ class TermMatcher:
         if tail and len(head) >= 2:
             # Hyphen compound (KOL-patienten, CT-scanningen): explain the known first part and
             # keep the rest as written.
-            direct = self._valid(head, self.by_key.get(fold(head), []))
-            if direct:
+            direct = self._candidates(head)
+            if direct and not self._everyday(direct):
                 return {**self._reading(direct, False, "lexicon", 1.0), "head_length": len(head)}
         return None
 

@@ -125,3 +125,13 @@ def test_a_file_with_a_byte_order_mark_and_a_line_separator_inside_text(tmp_path
     path.write_text("\ufeff" + json.dumps(record, ensure_ascii=False) + "\r\n", "utf-8")
     corpus = read_corpus_file(str(path))
     assert corpus.errors == [] and corpus.notes[0].text == text
+
+
+def test_a_note_over_the_pipeline_limit_is_a_bad_line_not_a_failed_run():
+    from klarjournal.pipeline import MAX_NOTE_CHARS
+
+    long_text = TEXT + " x" * (MAX_NOTE_CHARS // 2)
+    corpus = read_corpus([note(id="good-1"), note(id="long-1", text=long_text)])
+    assert [n.id for n in corpus.notes] == ["good-1"]
+    (error,) = corpus.errors
+    assert error.line == 2 and f"the limit is {MAX_NOTE_CHARS}" in error.reason

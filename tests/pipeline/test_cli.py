@@ -53,3 +53,16 @@ def test_cli_skip_bad_translates_the_good_lines_and_lists_the_bad(notes_file, tm
     for line, problem in [(2, "'text' is missing"), (3, "not valid UTF-8"), (4, "invalid JSON")]:
         assert f"{notes_file}:{line}:" in stderr and problem in stderr
     assert "markoer" not in stderr  # never note text in a message
+
+
+def test_cli_lists_a_note_over_the_limit_as_bad_and_translates_the_rest(tmp_path):
+    from klarjournal.pipeline import MAX_NOTE_CHARS
+
+    notes = tmp_path / "notes.jsonl"
+    notes.write_text(json.dumps({"id": "long", "text": "x" * (MAX_NOTE_CHARS + 1)}) + "\n"
+                     + json.dumps({"id": "ok", "text": "Pt. har dyspnø."}) + "\n", "utf-8")
+    out = tmp_path / "out.jsonl"
+    result = run(["translate", str(notes), "-o", str(out), "--skip-bad", "--no-model"])
+    assert result.returncode == 1
+    assert [json.loads(line)["id"] for line in out.read_text("utf-8").splitlines()] == ["ok"]
+    assert f"{notes}:1: field 'text' has {MAX_NOTE_CHARS + 1} characters" in result.stderr.decode()
