@@ -104,7 +104,7 @@ class Renderer:
             else:
                 rendered = lay
             if match["start"] in sentence_starts and (
-                    surface[:1].isupper() or text[:match["start"]].rstrip()[-1:] in ".!?"):
+                    surface[:1].isupper() or _previous_char(text, match["start"]) in ".!?"):
                 rendered = rendered[:1].upper() + rendered[1:]
             pieces.append(rendered)
             spans.append({
@@ -132,6 +132,14 @@ class Renderer:
             "unresolved": list(doc._.klarjournal_unresolved or []),
         }
         return doc
+
+
+def _previous_char(text: str, position: int) -> str:
+    """The last non-space character before ``position`` ("" at the start of the text)."""
+    i = position - 1
+    while i >= 0 and text[i].isspace():
+        i -= 1
+    return text[i] if i >= 0 else ""
 
 
 @lru_cache(maxsize=100_000)
