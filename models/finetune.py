@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from klarjournal.lexicon import Lexicon
+from klarjournal.models.pretrain import apply_gradients
 from klarjournal.lexicon.loader import LEXICON_RELEASE
 from klarjournal.models.config import AbstainArgs, FinetuneArgs
 from klarjournal.models.ranker import (RANKER_META, RankItem, candidate_text, context_text,
@@ -172,11 +173,7 @@ def finetune(base: Path, out_dir: Path, lexicon: Lexicon, train: list[SenseExamp
                                                    rng.random() >= args.cue_dropout)
                 groups.append((context, candidates, example.gold))
             loss = _batch_loss(model, tokenizer, groups, args.max_length)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            optimizer.step()
-            scheduler.step()
-            optimizer.zero_grad(set_to_none=True)
+            apply_gradients(loss, model, optimizer, scheduler)
             step += 1
             running = 0.98 * running + 0.02 * loss.item() if step > 1 else loss.item()
             if step % 50 == 0:

@@ -13,6 +13,7 @@ import random
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from klarjournal.models.config import PretrainArgs
 
@@ -100,11 +101,7 @@ def pretrain(text_dir: Path, tokenizer_dir: Path, out_dir: Path, args: PretrainA
             chunk = train_blocks[first:first + args.batch_size]
             batch = collator([{"input_ids": b} for b in chunk])
             loss = masked_loss(model, batch)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            optimizer.step()
-            scheduler.step()
-            optimizer.zero_grad(set_to_none=True)
+            apply_gradients(loss, model, optimizer, scheduler)
             step += 1
             tokens += int(batch["input_ids"].numel())
             running = 0.98 * running + 0.02 * loss.item() if step > 1 else loss.item()
@@ -133,6 +130,17 @@ def pretrain(text_dir: Path, tokenizer_dir: Path, out_dir: Path, args: PretrainA
     (out_dir / "pretrain_result.json").write_text(json.dumps(asdict(result), indent=2))
     log.info("pretraining done: %s", result)
     return result
+
+
+def apply_gradients(loss: Any, model: Any, optimizer: Any, scheduler: Any) -> None:
+    """One optimiser step from ``loss``, with the gradient clipping both trainings use."""
+    import torch
+
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    optimizer.step()
+    scheduler.step()
+    optimizer.zero_grad(set_to_none=True)
 
 
 def masked_loss(model: object, batch: dict[str, object]) -> object:

@@ -260,15 +260,8 @@
     }
     setStatus("Oversætter …");
     try {
-      const response = await fetch("/v1/translate", {
-        method: "POST",
-        headers: { "Content-Type": "application/json", ...authHeaders() },
-        body: requestBody(),
-      });
-      if (!response.ok) {
-        setStatus("Fejl " + (await errorMessage(response)), true);
-        return;
-      }
+      const response = await postNote("/v1/translate");
+      if (!response) return;
       const translation = await response.json();
       render(translation);
       const unresolved = translation.unresolved.length;
@@ -279,18 +272,25 @@
     }
   }
 
+  // POST the note to `path`; on an error status, show the server's message and return null.
+  async function postNote(path) {
+    const response = await fetch(path, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", ...authHeaders() },
+      body: requestBody(),
+    });
+    if (!response.ok) {
+      setStatus("Fejl " + (await errorMessage(response)), true);
+      return null;
+    }
+    return response;
+  }
+
   async function speak() {
     setStatus("Laver lyd …");
     try {
-      const response = await fetch("/v1/audio", {
-        method: "POST",
-        headers: { "Content-Type": "application/json", ...authHeaders() },
-        body: requestBody(),
-      });
-      if (!response.ok) {
-        setStatus("Fejl " + (await errorMessage(response)), true);
-        return;
-      }
+      const response = await postNote("/v1/audio");
+      if (!response) return;
       const player = $("player");
       if (player.src) URL.revokeObjectURL(player.src);
       player.src = URL.createObjectURL(await response.blob());
