@@ -1,12 +1,17 @@
 #!/usr/bin/env python3
-"""Build and validate the sense-labelled test set for ambiguous abbreviations.
+"""Build and validate the sense-labelled sets (test or dev) for ambiguous abbreviations.
 
 Standard library only.
 
     python evaluation/senses/build_senses.py            # build test.jsonl from src/, validate
     python evaluation/senses/build_senses.py --check    # validate the existing test.jsonl only
+    python evaluation/senses/build_senses.py --split dev          # build dev.jsonl from dev_src/
+    python evaluation/senses/build_senses.py --split dev --check  # validate dev.jsonl only
 
-Sources: ``src/contexts_*.txt``, one context a line (``#`` lines are comments):
+``test`` (the default) is held out; ``dev`` is the development set for tuning.
+
+Sources: ``src/contexts_*.txt`` (test) or ``dev_src/contexts_*.txt`` (dev), one context a line
+(``#`` lines are comments):
 
     sense id | specialty | section id or - | text with the ambiguous surface marked [[...]]
 
@@ -32,7 +37,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 ENTRIES = ROOT / "lexicon" / "data" / "entries"
 SECTIONS = ROOT / "lexicon" / "data" / "sections.jsonl"
-OUT = HERE / "test.jsonl"
+SPLITS = {"test": (HERE / "src", HERE / "test.jsonl"), "dev": (HERE / "dev_src", HERE / "dev.jsonl")}
 MARK = re.compile(r"\[\[(.+?)\]\]")
 
 
@@ -59,10 +64,10 @@ def load_sections() -> set[str]:
     return {json.loads(l)["id"] for l in SECTIONS.read_text(encoding="utf-8").splitlines() if l.strip()}
 
 
-def parse_sources() -> list[dict]:
+def parse_sources(src: Path) -> list[dict]:
     items: list[dict] = []
     counters: Counter = Counter()
-    for path in sorted((HERE / "src").glob("contexts_*.txt")):
+    for path in sorted(src.glob("contexts_*.txt")):
         for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             if not line.strip() or line.startswith("#"):
                 continue
@@ -120,6 +125,15 @@ def validate(items: list[dict], senses: dict, sections: set) -> list[str]:
     return errors
 
 
+def overlap_with_test(items: list[dict]) -> list[str]:
+    """Dev items whose text is also a test text (names only the dev side; test is never shown)."""
+    test_out = SPLITS["test"][1]
+    if not test_out.exists():
+        return []
+    test_texts = {json.loads(l)["text"] for l in test_out.read_text(encoding="utf-8").splitlines() if l.strip()}
+    return [f"{it.get('_where', it['id'])}: same text as a test item" for it in items if it["text"] in test_texts]
+
+
 def report(items: list[dict], senses: dict) -> str:
     by_entry: dict[str, Counter] = defaultdict(Counter)
     for it in items:
@@ -137,26 +151,31 @@ def report(items: list[dict], senses: dict) -> str:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--check", action="store_true", help="validate the existing test.jsonl only")
+    ap.add_argument("--split", choices=sorted(SPLITS), default="test",
+                    help="which set: test (held out, default) or dev (for tuning)")
+    ap.add_argument("--check", action="store_true", help="validate the existing <split>.jsonl only")
     args = ap.parse_args(argv)
+    src, out = SPLITS[args.split]
     senses = load_senses()
     sections = load_sections()
     if args.check:
         items = []
-        for n, line in enumerate(OUT.read_text(encoding="utf-8").splitlines(), 1):
+        for n, line in enumerate(out.read_text(encoding="utf-8").splitlines(), 1):
             if line.strip():
                 it = json.loads(line)
-                it["_where"] = f"test.jsonl:{n}"
+                it["_where"] = f"{out.name}:{n}"
                 items.append(it)
     else:
-        items = parse_sources()
+        items = parse_sources(src)
     errors = validate(items, senses, sections)
+    if args.split == "dev":
+        errors += overlap_with_test(items)
     if errors:
         print("\n".join(errors), file=sys.stderr)
         print(f"{len(errors)} error(s)", file=sys.stderr)
         return 1
     if not args.check:
-        with open(OUT, "w", encoding="utf-8") as fh:
+        with open(out, "w", encoding="utf-8") as fh:
             for it in items:
                 fh.write(json.dumps({k: v for k, v in it.items() if not k.startswith("_")},
                                     ensure_ascii=False) + "\n")
