@@ -204,23 +204,40 @@ def pipeline_choices(items: Sequence[SenseItem],
             for item, out in zip(items, outputs, strict=True)]
 
 
-def tally(items: Sequence[SenseItem], choices: Sequence[SenseChoice]) -> SenseScores:
-    correct = sum(1 for i, c in zip(items, choices, strict=True) if c.sense == i.sense)
+def meanings(lexicon: Lexicon) -> dict[str, str]:
+    """Sense id -> its expansion, case-folded: two ids with one expansion are one meaning (the
+    dotted ``d.d.`` is its own unambiguous entry with the meaning of ``DD``'s first sense)."""
+    return {sense.id: sense.expansion.casefold()
+            for entry in lexicon.entries for sense in entry.all_senses()}
+
+
+def tally(items: Sequence[SenseItem], choices: Sequence[SenseChoice],
+          meaning: Mapping[str, str] | None = None) -> SenseScores:
+    meaning = meaning or {}
+
+    def right(item: SenseItem, choice: SenseChoice) -> bool:
+        if choice.sense is None:
+            return False
+        return choice.sense == item.sense or (
+            choice.sense in meaning and meaning.get(choice.sense) == meaning.get(item.sense))
+
+    hits = [right(i, c) for i, c in zip(items, choices, strict=True)]
     abstained = sum(1 for c in choices if c.abstained)
-    correct_answered = sum(1 for i, c in zip(items, choices, strict=True)
-                           if c.sense == i.sense and not c.abstained)
-    return SenseScores(len(items), correct, abstained, correct_answered)
+    correct_answered = sum(1 for hit, c in zip(hits, choices, strict=True)
+                           if hit and not c.abstained)
+    return SenseScores(len(items), sum(hits), abstained, correct_answered)
 
 
 def evaluate_senses(items: Sequence[SenseItem], choices: Mapping[str, Sequence[SenseChoice]],
                     lexicon: Lexicon) -> SenseEvaluation:
     """Score each system's choices, overall and per surface (case-folded)."""
-    systems = {name: tally(items, c) for name, c in choices.items()}
+    meaning = meanings(lexicon)
+    systems = {name: tally(items, c, meaning) for name, c in choices.items()}
     groups: dict[str, list[int]] = {}
     for i, item in enumerate(items):
         groups.setdefault(item.surface.casefold(), []).append(i)
     by_surface = {
-        surface: {name: tally([items[i] for i in members], [c[i] for i in members])
+        surface: {name: tally([items[i] for i in members], [c[i] for i in members], meaning)
                   for name, c in choices.items()}
         for surface, members in sorted(groups.items())
     }

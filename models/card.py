@@ -36,6 +36,26 @@ def _pretrain_line(pretrain: dict[str, Any] | None, config: dict[str, Any], base
             f"{pretrain['train_loss']}, held-out loss {pretrain['eval_loss']}.")
 
 
+def _pipeline_lines(meta: dict[str, Any]) -> list[str]:
+    settings, tuning = meta.get("sense_settings"), meta.get("sense_tuning")
+    if not settings or not tuning:
+        return []
+    return [
+        "### What the pipeline does with it",
+        "",
+        "The pipeline (`klarjournal.pipeline.senses`) asks the model only when the lexicon's "
+        f"cues do not decide (cue lead below {settings['cues_decide_from']:g}); it then "
+        f"combines the model's probabilities with the cue scores (weight "
+        f"{settings['cue_weight']:g}) and shows the default reading marked uncertain when the "
+        f"best beats the runner-up by less than {settings['abstain_margin']:g}. These settings "
+        f"were tuned on {tuning['contexts']} hand-written development contexts "
+        f"(`{tuning['source']}`, never the test set): accuracy {_pct(tuning['accuracy'])}, "
+        f"abstention {_pct(tuning['abstention'])}, model asked for "
+        f"{_pct(tuning['model_share'])} of the spans.",
+        "",
+    ]
+
+
 def write_card(model_dir: Path, manifest: dict[str, Any], pretrain: dict[str, Any] | None,
                config: dict[str, Any], test: dict[str, Any] | None) -> Path:
     meta = json.loads((model_dir / RANKER_META).read_text(encoding="utf-8"))
@@ -69,7 +89,8 @@ def write_card(model_dir: Path, manifest: dict[str, Any], pretrain: dict[str, An
         f"{meta['parameters']:,} parameters; vocabulary {arch.get('vocab_size'):,} "
         "(here: cased WordPiece trained on the same text, æ/ø/å kept, no accent stripping)",
         f"- Weights: `model.safetensors`, {size_mb:.1f} MB (float32)",
-        "- Everything trained from scratch on this machine's CPU (2 threads, shared); no "
+        "- Everything trained from scratch on this machine's 2-core CPU (shared with other work, "
+        f"{config['pretrain']['threads']} torch thread(s)); no "
         "pretrained weights were downloaded. `klarjournal train` reproduces it end to end.",
         "",
         "## Data",
@@ -125,6 +146,7 @@ def write_card(model_dir: Path, manifest: dict[str, Any], pretrain: dict[str, An
         "|---|---|---|",
         *(f"| {m} | {_pct(a)} | {_pct(b)} |" for m, (a, b) in dev["by_margin"].items()),
         "",
+        *_pipeline_lines(meta),
     ]
     if test:
         lines += [

@@ -13,7 +13,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-STEPS = ("gather", "tokenizer", "pretrain", "finetune", "card")
+STEPS = ("gather", "tokenizer", "pretrain", "finetune", "tune", "card")
 
 
 def _package_dir(package: str) -> Path:
@@ -26,6 +26,10 @@ def _default_work_dir() -> Path:
 
 def _dev_notes() -> Path:
     return _package_dir("klarjournal.evaluation") / "corpus" / "dev.jsonl"
+
+
+def _dev_senses() -> Path:
+    return _package_dir("klarjournal.evaluation") / "senses" / "dev.jsonl"
 
 
 def _held_out_senses() -> Path:
@@ -127,6 +131,25 @@ def _train(args: argparse.Namespace) -> int:
                           config.seed)
         timed("finetune")
         print(f"[train] dev accuracy {result.dev.accuracy}, margin {result.abstain_margin}",
+              file=sys.stderr)
+    if "tune" in steps:
+        from klarjournal.evaluation.corpus_io import read_corpus_file
+        from klarjournal.models.ranker import SenseRanker
+        from klarjournal.models.tune_senses import collect, tune, write_settings
+
+        started = time.monotonic()
+        dev_senses = read_corpus_file(str(_dev_senses()))
+        if dev_senses.errors:
+            print(f"klarjournal train: {_dev_senses()}: {len(dev_senses.errors)} bad lines; "
+                  "fix them first", file=sys.stderr)
+            return 1
+        rows = collect(dev_senses.senses, lexicon, SenseRanker.load(out))
+        settings, tuned, _ = tune(rows)
+        write_settings(out, settings, tuned, sum(1 for r in rows if r is not None),
+                       "evaluation/senses/dev.jsonl")
+        timed("tune")
+        print(f"[train] sense settings {settings}: dev accuracy {tuned.accuracy:.3f}, "
+              f"abstention {tuned.abstention:.3f}, model asked {tuned.model_share:.3f}",
               file=sys.stderr)
     if "card" in steps:
         from klarjournal.models.card import write_card

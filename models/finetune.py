@@ -137,7 +137,7 @@ def finetune(base: Path, out_dir: Path, lexicon: Lexicon, train: list[SenseExamp
     import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-    torch.set_num_threads(2)
+    torch.set_num_threads(args.threads)
     rng = random.Random(seed)
     tokenizer = AutoTokenizer.from_pretrained(str(base), local_files_only=True)
     model = AutoModelForSequenceClassification.from_pretrained(str(base), num_labels=1,

@@ -61,7 +61,7 @@ def pretrain(text_dir: Path, tokenizer_dir: Path, out_dir: Path, args: PretrainA
     from transformers import (AutoTokenizer, BertConfig, BertForMaskedLM,
                               DataCollatorForLanguageModeling)
 
-    torch.set_num_threads(2)
+    torch.set_num_threads(args.threads)
     tokenizer = AutoTokenizer.from_pretrained(str(tokenizer_dir), local_files_only=True)
     blocks = build_blocks(_read_lines(text_dir / "pretrain.txt"),
                           _read_lines(text_dir / "domain.txt"), tokenizer, args.max_length,

@@ -167,7 +167,7 @@ class SenseRanker:
         return min(wanted, positions) if isinstance(positions, int) else wanted
 
     @classmethod
-    def load(cls, path: str | Path | None = None, threads: int | None = 2) -> "SenseRanker":
+    def load(cls, path: str | Path | None = None, threads: int | None = 1) -> "SenseRanker":
         """Load the ranker at ``path`` (None: the shipped one), offline only."""
         directory = Path(path) if path is not None else shipped_model_dir()
         if not directory.is_dir():

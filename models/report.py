@@ -15,6 +15,7 @@ from klarjournal.models.ranker import RankItem, SenseRanker, candidate_text
 
 RANKER = "sense_ranker"
 RANKER_PLAIN = "sense_ranker_expansion_lay_only"
+PIPELINE = "pipeline_decision"
 
 
 def ranker_choices(ranker: SenseRanker, items: Sequence[Any], lexicon: Lexicon,
@@ -41,6 +42,26 @@ def ranker_choices(ranker: SenseRanker, items: Sequence[Any], lexicon: Lexicon,
     return choices
 
 
+def pipeline_decision_choices(ranker: SenseRanker, items: Sequence[Any], lexicon: Lexicon
+                              ) -> list[Any]:
+    """What the pipeline shows: cues where they decide, else model and cues combined, with the
+    settings tuned on the development contexts (``sense_settings`` in ``ranker.json``)."""
+    from klarjournal.evaluation.senses_eval import SenseChoice, entry_for
+    from klarjournal.models.tune_senses import collect, decision_for
+    from klarjournal.pipeline.senses import SenseSettings
+
+    settings = SenseSettings(**ranker.meta.get("sense_settings", {}))
+    choices = []
+    for item, row in zip(items, collect(items, lexicon, ranker), strict=True):
+        entry = entry_for(item, lexicon.entries)
+        if row is None or entry is None:
+            choices.append(SenseChoice(None, True))
+            continue
+        decision = decision_for(row, settings)
+        choices.append(SenseChoice(entry.all_senses()[decision.index].id, decision.abstained))
+    return choices
+
+
 def heldout_report(ranker: SenseRanker, test_path: Path, lexicon: Lexicon) -> dict[str, Any]:
     """Accuracy, abstention and answered accuracy of the ranker and the two baselines."""
     from klarjournal.evaluation.corpus_io import read_corpus_file
@@ -50,6 +71,7 @@ def heldout_report(ranker: SenseRanker, test_path: Path, lexicon: Lexicon) -> di
     choices = baseline_choices(items, lexicon)
     choices[RANKER] = ranker_choices(ranker, items, lexicon, with_cues=True)
     choices[RANKER_PLAIN] = ranker_choices(ranker, items, lexicon, with_cues=False)
+    choices[PIPELINE] = pipeline_decision_choices(ranker, items, lexicon)
     evaluation = evaluate_senses(items, choices, lexicon).to_dict()
     return {"path": str(test_path), "items": evaluation["items"],
             "systems": evaluation["systems"],

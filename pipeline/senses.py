@@ -1,20 +1,30 @@
 """Choose the sense of an ambiguous abbreviation (``MS``: multipel sklerose or mitralstenose).
 
-With the context model loaded, the transformer ranks the lexicon's senses for each ambiguous
-span, batched per note. Without it (not installed, failed to load, or switched off), the
-lexicon's cues decide: words near the span, the section it stands in and the note's specialty.
-Either way a close call is not presented as fact: the confidence is low, and the renderer marks
-the reading as uncertain.
+Two kinds of evidence, combined:
+
+- the lexicon's cues: words near the span, the section it stands in and the note's specialty
+  (cheap, always available);
+- the context model, when loaded: a transformer that ranks the senses from the context, batched
+  over all pending spans of the batch of notes.
+
+When the cues alone are decisive the model is not asked (most spans; it saves its cost). Else
+the model's probabilities are combined with the cue scores, ``p_k ~ p_model_k * exp(w * cue_k)``.
+A close call is not presented as fact: when the best reading beats the runner-up by less than
+``abstain_margin`` (or nothing points anywhere), the default (first) sense is shown with a
+confidence that makes the renderer mark it as uncertain. The thresholds are tuned on the
+hand-written development contexts (``evaluation/senses/dev.jsonl``), never on the test set.
 """
 
 import logging
-from collections.abc import Iterable, Iterator
+import math
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from klarjournal.lexicon import Entry, load_lexicon
+from klarjournal.lexicon import Entry, Sense, load_lexicon
 from klarjournal.pipeline.extensions import register_extensions
 from klarjournal.pipeline.tokens import token_table
 
@@ -23,12 +33,84 @@ logger = logging.getLogger(__name__)
 CUE_WINDOW_TOKENS = 40
 SECTION_WEIGHT = 1.0
 SPECIALTY_WEIGHT = 2.0
+# Confidence of an abstention: below the renderer's threshold, so the reading is marked.
+ABSTAIN_CONFIDENCE = 0.5
+
+
+@dataclass(frozen=True)
+class SenseSettings:
+    """How the evidence is weighed; defaults tuned on the sense development contexts."""
+
+    cue_weight: float = 1.0
+    # Cue-score lead over the runner-up from which the cues decide without the model.
+    cues_decide_from: float = 3.0
+    abstain_margin: float = 0.15
+
+
+@dataclass(frozen=True)
+class SenseDecision:
+    index: int
+    confidence: float
+    source: str  # "lexicon" (cues) or "model"
+    abstained: bool
+
+
+def cue_scores(senses: Sequence[Sense], nearby: Sequence[str], section: str | None,
+               specialty: str | None) -> list[float]:
+    """Evidence per sense: cue words near the span (lower-case, any inflection), section fit
+    and specialty fit."""
+    specialty = (specialty or "").lower()
+    scores = []
+    for sense in senses:
+        cues = tuple(sense.cues)
+        # Most nearby words start with no cue: one startswith(tuple) call rules them out.
+        score = sum(1.0 for word in nearby if cues and word.startswith(cues)
+                    for cue in cues if word.startswith(cue))
+        score += SECTION_WEIGHT if section and section in sense.sections else 0.0
+        score += SPECIALTY_WEIGHT if specialty and specialty in sense.specialties else 0.0
+        scores.append(score)
+    return scores
+
+
+def cues_decide(scores: Sequence[float], settings: SenseSettings) -> bool:
+    ranked = sorted(scores, reverse=True)
+    return ranked[0] - ranked[1] >= settings.cues_decide_from
+
+
+def decide_by_cues(scores: Sequence[float], settings: SenseSettings) -> SenseDecision:
+    best = max(range(len(scores)), key=lambda k: (scores[k], -k))
+    ranked = sorted(scores, reverse=True)
+    total = sum(scores)
+    if total == 0 or ranked[0] == ranked[1]:
+        # Nothing in the note points anywhere, or a tie: the default sense, marked as a guess.
+        return SenseDecision(0, round(min(ABSTAIN_CONFIDENCE, 1 / len(scores)), 3), "lexicon",
+                             True)
+    margin = (ranked[0] - ranked[1]) / total
+    return SenseDecision(best, round(min(0.95, 0.5 + margin / 2), 3), "lexicon", False)
+
+
+def decide_with_model(probabilities: Sequence[float], scores: Sequence[float],
+                      settings: SenseSettings) -> SenseDecision:
+    """Combine the model's probabilities with the cue scores; abstain on a close call."""
+    logits = [math.log(max(p, 1e-9)) + settings.cue_weight * s
+              for p, s in zip(probabilities, scores, strict=True)]
+    top = max(logits)
+    weights = [math.exp(v - top) for v in logits]
+    total = sum(weights)
+    combined = [w / total for w in weights]
+    order = sorted(range(len(combined)), key=lambda k: (-combined[k], k))
+    best, runner_up = order[0], order[1]
+    if combined[best] - combined[runner_up] < settings.abstain_margin:
+        return SenseDecision(0, round(min(ABSTAIN_CONFIDENCE, combined[0]), 3), "model", True)
+    return SenseDecision(best, round(combined[best], 3), "model", False)
 
 
 class SenseChooser:
-    def __init__(self, use_model: bool, batch_size: int):
+    def __init__(self, use_model: bool, batch_size: int, overrides: dict[str, float]):
         self.use_model = use_model
         self.batch_size = batch_size
+        self.overrides = overrides
+        self.settings = SenseSettings(**overrides)
         self.entries: dict[str, Entry] = {}
         self.ranker: Any = None
         self.model_status = "disabled"
@@ -39,6 +121,7 @@ class SenseChooser:
                    model_path: str | None = None) -> None:
         lexicon = load_lexicon(lexicon_dir, overlays or [])
         self.entries = {e.id: e for e in lexicon.entries if e.is_ambiguous}
+        self.ranker, self.settings = None, SenseSettings(**self.overrides)
         if not self.use_model:
             return
         try:
@@ -51,6 +134,9 @@ class SenseChooser:
                            type(exc).__name__)
             return
         self.model_status, self.model_version = "loaded", self.ranker.version
+        tuned = self.ranker.meta.get("sense_settings") or {}
+        known = {k: float(v) for k, v in tuned.items() if k in SenseSettings.__dataclass_fields__}
+        self.settings = SenseSettings(**{**known, **self.overrides})
 
     def __call__(self, doc: Doc) -> Doc:
         self._choose([doc])
@@ -69,70 +155,50 @@ class SenseChooser:
             yield from batch
 
     def _choose(self, docs: list[Doc]) -> None:
-        pending = [(doc, m) for doc in docs for m in doc._.klarjournal_matches or []
-                   if m.get("ambiguous") and m["entry"] in self.entries]
-        if not pending:
-            return
-        if self.ranker is not None:
-            self._choose_by_model(pending)
-        else:
-            for doc, match in pending:
-                self._choose_by_cues(doc, match)
+        for_model: list[tuple[Doc, dict[str, Any], list[float]]] = []
+        for doc in docs:
+            for match in doc._.klarjournal_matches or []:
+                if not match.get("ambiguous") or match["entry"] not in self.entries:
+                    continue
+                senses = self.entries[match["entry"]].all_senses()
+                scores = cue_scores(senses, self._nearby_words(doc, match),
+                                    section_at(doc, match["start"]), doc._.klarjournal_specialty)
+                if self.ranker is None or cues_decide(scores, self.settings):
+                    self._apply(match, senses, decide_by_cues(scores, self.settings))
+                else:
+                    for_model.append((doc, match, scores))
+        if for_model:
+            self._choose_by_model(for_model)
 
-    def _choose_by_cues(self, doc: Doc, match: dict[str, Any]) -> None:
-        senses = self.entries[match["entry"]].all_senses()
+    @staticmethod
+    def _nearby_words(doc: Doc, match: dict[str, Any]) -> list[str]:
         lo = max(0, match["token_start"] - CUE_WINDOW_TOKENS)
         hi = min(len(doc), match["token_end"] + CUE_WINDOW_TOKENS)
         # token.lower_ and token.is_alpha are str.lower() and str.isalpha() of the text.
-        nearby = [word.lower() for word in token_table(doc).texts[lo:hi] if word.isalpha()]
-        section = section_at(doc, match["start"])
-        specialty = (doc._.klarjournal_specialty or "").lower()
-        scores = []
-        for sense in senses:
-            cues = tuple(sense.cues)
-            # Most nearby words start with no cue: one startswith(tuple) call rules them out.
-            score = sum(1.0 for word in nearby if word.startswith(cues)
-                        for cue in cues if word.startswith(cue))
-            score += SECTION_WEIGHT if section and section in sense.sections else 0.0
-            score += SPECIALTY_WEIGHT if specialty and specialty in sense.specialties else 0.0
-            scores.append(score)
-        best = max(range(len(senses)), key=lambda k: (scores[k], -k))
-        ranked = sorted(scores, reverse=True)
-        total = sum(scores)
-        if total == 0:
-            # Nothing in the note points anywhere: the default sense, clearly marked as a guess.
-            confidence = round(1 / len(senses), 3)
-        else:
-            margin = (ranked[0] - ranked[1]) / total
-            confidence = round(min(0.95, 0.5 + margin / 2), 3)
-        match.update(sense=senses[best].id, confidence=confidence, source="lexicon")
+        return [word.lower() for word in token_table(doc).texts[lo:hi] if word.isalpha()]
 
-    def _choose_by_model(self, pending: list[tuple[Doc, dict[str, Any]]]) -> None:
+    @staticmethod
+    def _apply(match: dict[str, Any], senses: list[Sense], decision: SenseDecision) -> None:
+        match.update(sense=senses[decision.index].id, confidence=decision.confidence,
+                     source=decision.source)
+
+    def _choose_by_model(self, pending: list[tuple[Doc, dict[str, Any], list[float]]]) -> None:
         from klarjournal.models.ranker import RankItem, candidate_text
 
         items = []
-        texts: dict[int, str] = {}
-        for doc, match in pending:
+        for doc, match, _ in pending:
             senses = self.entries[match["entry"]].all_senses()
             items.append(RankItem(
-                text=texts.setdefault(id(doc), doc.text), start=match["start"], end=match["end"],
+                text=doc.text, start=match["start"], end=match["end"],
                 # With the sense's cues, specialties and sections the ranker sees the lexicon's
                 # evidence; with expansion and lay alone it is barely above the default sense.
                 candidates=[candidate_text(sense) for sense in senses],
                 section=section_at(doc, match["start"]),
                 specialty=doc._.klarjournal_specialty,
             ))
-        for (_, match), probs in zip(pending, self.ranker.rank(items), strict=True):
+        for (_, match, scores), probs in zip(pending, self.ranker.rank(items), strict=True):
             senses = self.entries[match["entry"]].all_senses()
-            decision = self.ranker.decide(probs)
-            confidence = round(float(decision.probability), 3)
-            if decision.abstain:
-                # Too close to call (the model card documents the margin): keep the default
-                # reading, with a confidence that makes the renderer mark it as uncertain.
-                match.update(sense=senses[0].id, confidence=min(confidence, 0.5), source="model")
-            else:
-                match.update(sense=senses[decision.best].id, confidence=confidence,
-                             source="model")
+            self._apply(match, senses, decide_with_model(probs, scores, self.settings))
 
 
 def section_at(doc: Doc, char: int) -> str | None:
@@ -144,10 +210,17 @@ def section_at(doc: Doc, char: int) -> str | None:
 
 @Language.factory(
     "klarjournal_senses",
-    default_config={"use_model": True, "batch_size": 64},
+    # null settings: the values tuned for the loaded model (its ranker.json), else the defaults.
+    default_config={"use_model": True, "batch_size": 64, "cue_weight": None,
+                    "cues_decide_from": None, "abstain_margin": None},
     requires=["doc._.klarjournal_matches"],
     assigns=["doc._.klarjournal_matches"],
 )
-def make_senses(nlp: Language, name: str, use_model: bool, batch_size: int) -> SenseChooser:
+def make_senses(nlp: Language, name: str, use_model: bool, batch_size: int,
+                cue_weight: float | None, cues_decide_from: float | None,
+                abstain_margin: float | None) -> SenseChooser:
     register_extensions()
-    return SenseChooser(use_model, batch_size)
+    overrides = {"cue_weight": cue_weight, "cues_decide_from": cues_decide_from,
+                 "abstain_margin": abstain_margin}
+    return SenseChooser(use_model, batch_size,
+                        {k: float(v) for k, v in overrides.items() if v is not None})

@@ -101,3 +101,14 @@ def test_baselines_and_report_over_a_small_set():
 def test_an_empty_sense_set():
     report = evaluate_senses([], {DEFAULT: []}, LEXICON).to_dict()
     assert report["systems"][DEFAULT]["accuracy"] is None
+
+
+def test_a_sense_of_another_entry_with_the_same_meaning_counts_as_right():
+    from klarjournal.evaluation.corpus_io import SenseItem
+    from klarjournal.evaluation.senses_eval import SenseChoice, tally
+
+    item = SenseItem("dd-001", "Set d.d.", 4, 8, "d.d.", "dd.dags-dato")
+    meaning = {"dd.dags-dato": "dags dato", "dd-punktum": "dags dato", "dd.diff": "differential"}
+    assert tally([item], [SenseChoice("dd-punktum", False)], meaning).correct == 1
+    assert tally([item], [SenseChoice("dd.diff", False)], meaning).correct == 0
+    assert tally([item], [SenseChoice(None, True)], meaning).correct == 0

@@ -159,3 +159,19 @@ def test_any_local_hf_checkpoint_loads_by_path_offline(tmp_path: Path, monkeypat
     assert tiny.version.startswith("sense-ranker-local+")
     probs = tiny.rank([RankItem("kendt MS .", 6, 8, ["multipel sklerose", "mitralstenose"])])
     assert len(probs[0]) == 2 and sum(probs[0]) == pytest.approx(1.0, abs=1e-5)
+
+
+def test_tuning_keeps_abstention_within_the_limit_and_prefers_accuracy():
+    from klarjournal.models.tune_senses import MAX_ABSTAIN, TuneRow, outcome, tune
+
+    rows = [
+        TuneRow(0, [4.0, 0.0], [0.2, 0.8]),   # cues right, model wrong
+        TuneRow(1, [0.0, 0.0], [0.1, 0.9]),   # no cues, model right
+        TuneRow(0, [1.0, 0.0], [0.6, 0.4]),   # both lean right
+        None,                                  # an item no entry covers is skipped
+    ]
+    settings, result, table = tune(rows)
+    assert result.abstention <= MAX_ABSTAIN
+    assert result.accuracy == 1.0
+    assert outcome([r for r in rows if r is not None], settings) == result
+    assert table[0]["accuracy"] == 1.0

@@ -1,0 +1,122 @@
+"""Tune how the pipeline weighs the context model against the lexicon's cues.
+
+Reads the hand-written development contexts (``evaluation/senses/dev.jsonl``; never the test
+set), computes for each the cue scores the pipeline computes and the ranker's probabilities,
+and searches the three settings of ``klarjournal.pipeline.senses.SenseSettings``: the weight of
+the cues, the cue lead from which the model is not asked, and the abstention margin. The rule:
+the highest accuracy with at most ``MAX_ABSTAIN`` abstentions (ties: fewer model calls, then
+fewer abstentions). The result is written into the model's ``ranker.json`` as
+``sense_settings``, so a hospital checkpoint carries settings tuned for it.
+"""
+
+import itertools
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from klarjournal.evaluation.corpus_io import SenseItem
+from klarjournal.evaluation.senses_eval import entry_for
+from klarjournal.lexicon import Lexicon
+from klarjournal.models.ranker import RANKER_META, RankItem, SenseRanker, candidate_text
+from klarjournal.pipeline.senses import (CUE_WINDOW_TOKENS, SenseDecision, SenseSettings,
+                                         cue_scores, cues_decide, decide_by_cues,
+                                         decide_with_model)
+
+MAX_ABSTAIN = 0.05
+CUE_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0)
+CUES_DECIDE_FROM = (1.0, 2.0, 3.0, 4.0, 5.0, 1e9)
+ABSTAIN_MARGINS = (0.0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3)
+# The clinical tokenizer's tokens, closely enough for the cue window: words and single marks.
+TOKEN = re.compile(r"\w+|[^\w\s]")
+
+
+@dataclass(frozen=True)
+class TuneRow:
+    gold: int
+    scores: list[float]
+    probabilities: list[float]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    accuracy: float
+    abstention: float
+    model_share: float
+
+
+def nearby_words(item: SenseItem) -> list[str]:
+    before = TOKEN.findall(item.text[:item.start])[-CUE_WINDOW_TOKENS:]
+    after = TOKEN.findall(item.text[item.end:])[:CUE_WINDOW_TOKENS]
+    return [w.lower() for w in before + after if w.isalpha()]
+
+
+def collect(items: Sequence[SenseItem], lexicon: Lexicon, ranker: SenseRanker
+            ) -> list[TuneRow | None]:
+    """Per item (aligned), its cue scores and the ranker's probabilities; None when no
+    ambiguous entry of the lexicon covers the item."""
+    rows: list[TuneRow | None] = []
+    rank_items, positions = [], []
+    for item in items:
+        entry = entry_for(item, lexicon.entries)
+        senses = entry.all_senses() if entry else []
+        ids = [s.id for s in senses]
+        if item.sense not in ids:
+            rows.append(None)
+            continue
+        positions.append(len(rows))
+        rows.append(TuneRow(ids.index(item.sense),
+                            cue_scores(senses, nearby_words(item), item.section, item.specialty),
+                            []))
+        rank_items.append(RankItem(item.text, item.start, item.end,
+                                   [candidate_text(s) for s in senses], item.section,
+                                   item.specialty))
+    for position, probabilities in zip(positions, ranker.rank(rank_items), strict=True):
+        row = rows[position]
+        assert row is not None
+        rows[position] = TuneRow(row.gold, row.scores, probabilities)
+    return rows
+
+
+def decision_for(row: TuneRow, settings: SenseSettings) -> SenseDecision:
+    """What the pipeline decides for this row (the same functions it calls)."""
+    if cues_decide(row.scores, settings):
+        return decide_by_cues(row.scores, settings)
+    return decide_with_model(row.probabilities, row.scores, settings)
+
+
+def outcome(rows: Sequence[TuneRow], settings: SenseSettings) -> Outcome:
+    correct = abstained = asked = 0
+    for row in rows:
+        decision = decision_for(row, settings)
+        asked += decision.source == "model"
+        correct += decision.index == row.gold
+        abstained += decision.abstained
+    n = max(1, len(rows))
+    return Outcome(correct / n, abstained / n, asked / n)
+
+
+def tune(rows: Sequence[TuneRow | None]) -> tuple[SenseSettings, Outcome, list[dict[str, Any]]]:
+    """The best settings on ``rows`` and the ten best of the grid, best first."""
+    rows = [row for row in rows if row is not None]
+    grid = []
+    for weight, decide_from, margin in itertools.product(CUE_WEIGHTS, CUES_DECIDE_FROM,
+                                                         ABSTAIN_MARGINS):
+        settings = SenseSettings(weight, decide_from, margin)
+        grid.append((settings, outcome(rows, settings)))
+    allowed = [g for g in grid if g[1].abstention <= MAX_ABSTAIN] or grid
+    allowed.sort(key=lambda g: (-g[1].accuracy, g[1].model_share, g[1].abstention))
+    best_settings, best_outcome = allowed[0]
+    table = [{**asdict(s), **asdict(o)} for s, o in allowed[:10]]
+    return best_settings, best_outcome, table
+
+
+def write_settings(model_dir: Path, settings: SenseSettings, result: Outcome, rows: int,
+                   source: str) -> None:
+    path = model_dir / RANKER_META
+    meta = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    meta["sense_settings"] = asdict(settings)
+    meta["sense_tuning"] = {"contexts": rows, "source": source, **asdict(result)}
+    path.write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")

@@ -1,0 +1,70 @@
+"""How the sense chooser weighs lexicon cues and the context model, and when it abstains."""
+
+import pytest
+
+from klarjournal.lexicon import Sense
+from klarjournal.pipeline.senses import (
+    ABSTAIN_CONFIDENCE,
+    SenseSettings,
+    cue_scores,
+    cues_decide,
+    decide_by_cues,
+    decide_with_model,
+)
+
+SENSES = [
+    Sense(id="x.first", expansion="første", lay=[{"text": "første"}],
+          cues=["ekko", "mislyd"], sections=["obj"], specialties=["kardiologi"]),
+    Sense(id="x.second", expansion="anden", lay=[{"text": "anden"}],
+          cues=["attak", "mr"], sections=[], specialties=["neurologi"]),
+]
+SETTINGS = SenseSettings(cue_weight=1.0, cues_decide_from=3.0, abstain_margin=0.15)
+
+
+@pytest.mark.parametrize("nearby, section, specialty, expected", [
+    (["ekkoet", "viser"], None, None, [1.0, 0.0]),
+    (["nyt", "attak", "på", "mr"], None, None, [0.0, 2.0]),
+    ([], "obj", "Kardiologi", [3.0, 0.0]),
+    ([], None, "neurologi", [0.0, 2.0]),
+    (["intet", "relevant"], None, None, [0.0, 0.0]),
+])
+def test_cue_scores_count_cue_words_section_and_specialty(nearby, section, specialty, expected):
+    assert cue_scores(SENSES, nearby, section, specialty) == expected
+
+
+@pytest.mark.parametrize("scores, decides", [
+    ([3.0, 0.0], True), ([0.0, 4.0], True), ([3.0, 1.0], False), ([0.0, 0.0], False),
+])
+def test_cues_decide_only_with_a_clear_lead(scores, decides):
+    assert cues_decide(scores, SETTINGS) is decides
+
+
+@pytest.mark.parametrize("scores", [[0.0, 0.0], [2.0, 2.0]])
+def test_cues_without_a_winner_give_the_default_sense_marked_uncertain(scores):
+    decision = decide_by_cues(scores, SETTINGS)
+    assert (decision.index, decision.abstained, decision.source) == (0, True, "lexicon")
+    assert decision.confidence <= ABSTAIN_CONFIDENCE
+
+
+def test_cues_with_a_winner_choose_it():
+    decision = decide_by_cues([0.0, 3.0], SETTINGS)
+    assert (decision.index, decision.abstained) == (1, False)
+    assert decision.confidence > ABSTAIN_CONFIDENCE
+
+
+@pytest.mark.parametrize("probabilities, scores, index, abstained", [
+    ([0.1, 0.9], [0.0, 0.0], 1, False),        # the model is sure
+    ([0.45, 0.55], [0.0, 0.0], 0, True),       # close call: default sense, marked
+    ([0.45, 0.55], [2.0, 0.0], 0, False),      # the cues tip a close call
+    ([0.3, 0.7], [0.0, 1.0], 1, False),        # model and cues agree
+])
+def test_model_and_cues_combined(probabilities, scores, index, abstained):
+    decision = decide_with_model(probabilities, scores, SETTINGS)
+    assert (decision.index, decision.abstained, decision.source) == (index, abstained, "model")
+    if abstained:
+        assert decision.confidence <= ABSTAIN_CONFIDENCE
+
+
+def test_zero_cue_weight_leaves_the_model_alone():
+    decision = decide_with_model([0.2, 0.8], [5.0, 0.0], SenseSettings(0.0, 1e9, 0.0))
+    assert decision.index == 1
