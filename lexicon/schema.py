@@ -57,6 +57,9 @@ class Sense(Strict):
     sections: list[str] = []
     # Specialties (note metadata) in which this sense is the likely one.
     specialties: list[str] = []
+    # A measurement sense is written with its value right after it: "RR 145/92" is blood
+    # pressure (ratio), "RF 18" a rate (number), "GA 36+5" a gestational age (weeks+days).
+    value: Literal["ratio", "number", "gestation"] | None = None
 
 
 class Entry(Strict):

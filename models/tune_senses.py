@@ -3,9 +3,11 @@
 Reads the hand-written development contexts (``evaluation/senses/dev.jsonl``; never the test
 set), computes for each the cue scores the pipeline computes and the ranker's probabilities,
 and searches the three settings of ``klarjournal.pipeline.senses.SenseSettings``: the weight of
-the cues, the cue lead from which the model is not asked, and the abstention margin. The rule:
-the highest accuracy with at most ``MAX_ABSTAIN`` abstentions (ties: fewer model calls, then
-fewer abstentions). The result is written into the model's ``ranker.json`` as
+the cues, a prior for the default sense, the cue lead from which the model is not asked, and the
+abstention margin. A reading counts as shown uncertain when the decision abstains or its
+confidence is below the renderer's ``LOW_CONFIDENCE`` (as the evaluation counts it). The rule:
+the highest accuracy with at most ``MAX_ABSTAIN`` uncertain readings (ties: fewer model calls,
+then fewer uncertain readings). The result is written into the model's ``ranker.json`` as
 ``sense_settings``, so a hospital checkpoint carries settings tuned for it.
 """
 
@@ -21,12 +23,16 @@ from klarjournal.evaluation.corpus_io import SenseItem
 from klarjournal.evaluation.senses_eval import entry_for
 from klarjournal.lexicon import Lexicon
 from klarjournal.models.ranker import RANKER_META, RankItem, SenseRanker, candidate_text
-from klarjournal.pipeline.senses import (CUE_WINDOW_TOKENS, SenseDecision, SenseSettings,
+from klarjournal.pipeline.senses import (CUE_WINDOW_TOKENS, VALUE_LOOKAHEAD_CHARS,
+                                         SenseDecision, SenseSettings,
                                          cue_scores, cues_decide, decide_by_cues,
                                          decide_with_model)
 
 MAX_ABSTAIN = 0.05
-CUE_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0)
+# The renderer's default ``low_confidence``: below it a reading is shown as "X (måske: …)".
+LOW_CONFIDENCE = 0.75
+CUE_WEIGHTS = (0.0, 0.25, 0.5, 1.0, 1.5, 2.0, 3.0)
+DEFAULT_PRIORS = (0.0, 0.5, 1.0, 2.0)
 CUES_DECIDE_FROM = (1.0, 2.0, 3.0, 4.0, 5.0, 1e9)
 ABSTAIN_MARGINS = (0.0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3)
 # The clinical tokenizer's tokens, closely enough for the cue window: words and single marks.
@@ -68,7 +74,8 @@ def collect(items: Sequence[SenseItem], lexicon: Lexicon, ranker: SenseRanker
             continue
         positions.append(len(rows))
         rows.append(TuneRow(ids.index(item.sense),
-                            cue_scores(senses, nearby_words(item), item.section, item.specialty),
+                            cue_scores(senses, nearby_words(item), item.section, item.specialty,
+                                       item.text[item.end:item.end + VALUE_LOOKAHEAD_CHARS]),
                             []))
         rank_items.append(RankItem(item.text, item.start, item.end,
                                    [candidate_text(s) for s in senses], item.section,
@@ -93,7 +100,7 @@ def outcome(rows: Sequence[TuneRow], settings: SenseSettings) -> Outcome:
         decision = decision_for(row, settings)
         asked += decision.source == "model"
         correct += decision.index == row.gold
-        abstained += decision.abstained
+        abstained += decision.abstained or decision.confidence < LOW_CONFIDENCE
     n = max(1, len(rows))
     return Outcome(correct / n, abstained / n, asked / n)
 
@@ -102,9 +109,9 @@ def tune(rows: Sequence[TuneRow | None]) -> tuple[SenseSettings, Outcome, list[d
     """The best settings on ``rows`` and the ten best of the grid, best first."""
     rows = [row for row in rows if row is not None]
     grid = []
-    for weight, decide_from, margin in itertools.product(CUE_WEIGHTS, CUES_DECIDE_FROM,
-                                                         ABSTAIN_MARGINS):
-        settings = SenseSettings(weight, decide_from, margin)
+    for weight, prior, decide_from, margin in itertools.product(
+            CUE_WEIGHTS, DEFAULT_PRIORS, CUES_DECIDE_FROM, ABSTAIN_MARGINS):
+        settings = SenseSettings(weight, prior, decide_from, margin)
         grid.append((settings, outcome(rows, settings)))
     allowed = [g for g in grid if g[1].abstention <= MAX_ABSTAIN] or grid
     allowed.sort(key=lambda g: (-g[1].accuracy, g[1].model_share, g[1].abstention))

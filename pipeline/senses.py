@@ -17,6 +17,7 @@ hand-written development contexts (``evaluation/senses/dev.jsonl``), never on th
 
 import logging
 import math
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -33,6 +34,15 @@ logger = logging.getLogger(__name__)
 CUE_WINDOW_TOKENS = 40
 SECTION_WEIGHT = 1.0
 SPECIALTY_WEIGHT = 2.0
+# A value right after the span, as a measurement sense is written ("RR 145/92", "HR 54").
+VALUE_WEIGHT = 3.0
+VALUE_LOOKAHEAD_CHARS = 24
+_VALUE_START = r"^[ \t]*[:=]?[ \t]*(?:ca\.?[ \t]*)?[<>≤≥~]?[ \t]*"
+VALUE_PATTERNS = (
+    ("ratio", re.compile(_VALUE_START + r"\d+[ \t]*/[ \t]*\d")),
+    ("gestation", re.compile(_VALUE_START + r"\d{1,2}[ \t]*\+[ \t]*\d\b")),
+    ("number", re.compile(_VALUE_START + r"-?\d")),
+)
 # Confidence of an abstention: below the renderer's threshold, so the reading is marked.
 ABSTAIN_CONFIDENCE = 0.5
 
@@ -42,6 +52,8 @@ class SenseSettings:
     """How the evidence is weighed; defaults tuned on the sense development contexts."""
 
     cue_weight: float = 1.0
+    # Log-odds bonus of the default (first, commonest) sense when the model is asked.
+    default_prior: float = 0.0
     # Cue-score lead over the runner-up from which the cues decide without the model.
     cues_decide_from: float = 3.0
     abstain_margin: float = 0.15
@@ -55,11 +67,21 @@ class SenseDecision:
     abstained: bool
 
 
+def value_after(following: str) -> str | None:
+    """The kind of value the text right after a span starts with, if any (first match wins:
+    a ratio is also a number)."""
+    for kind, pattern in VALUE_PATTERNS:
+        if pattern.match(following):
+            return kind
+    return None
+
+
 def cue_scores(senses: Sequence[Sense], nearby: Sequence[str], section: str | None,
-               specialty: str | None) -> list[float]:
-    """Evidence per sense: cue words near the span (lower-case, any inflection), section fit
-    and specialty fit."""
+               specialty: str | None, following: str = "") -> list[float]:
+    """Evidence per sense: cue words near the span (lower-case, any inflection), section fit,
+    specialty fit, and a value of the sense's kind right after the span (``following``)."""
     specialty = (specialty or "").lower()
+    value = value_after(following[:VALUE_LOOKAHEAD_CHARS]) if following else None
     scores = []
     for sense in senses:
         cues = tuple(sense.cues)
@@ -68,6 +90,7 @@ def cue_scores(senses: Sequence[Sense], nearby: Sequence[str], section: str | No
                     for cue in cues if word.startswith(cue))
         score += SECTION_WEIGHT if section and section in sense.sections else 0.0
         score += SPECIALTY_WEIGHT if specialty and specialty in sense.specialties else 0.0
+        score += VALUE_WEIGHT if value and sense.value == value else 0.0
         scores.append(score)
     return scores
 
@@ -93,7 +116,8 @@ def decide_with_model(probabilities: Sequence[float], scores: Sequence[float],
                       settings: SenseSettings) -> SenseDecision:
     """Combine the model's probabilities with the cue scores; abstain on a close call."""
     logits = [math.log(max(p, 1e-9)) + settings.cue_weight * s
-              for p, s in zip(probabilities, scores, strict=True)]
+              + (settings.default_prior if k == 0 else 0.0)
+              for k, (p, s) in enumerate(zip(probabilities, scores, strict=True))]
     top = max(logits)
     weights = [math.exp(v - top) for v in logits]
     total = sum(weights)
@@ -161,8 +185,10 @@ class SenseChooser:
                 if not match.get("ambiguous") or match["entry"] not in self.entries:
                     continue
                 senses = self.entries[match["entry"]].all_senses()
+                following = doc.text[match["end"]:match["end"] + VALUE_LOOKAHEAD_CHARS]
                 scores = cue_scores(senses, self._nearby_words(doc, match),
-                                    section_at(doc, match["start"]), doc._.klarjournal_specialty)
+                                    section_at(doc, match["start"]), doc._.klarjournal_specialty,
+                                    following)
                 if self.ranker is None or cues_decide(scores, self.settings):
                     self._apply(match, senses, decide_by_cues(scores, self.settings))
                 else:
@@ -212,15 +238,15 @@ def section_at(doc: Doc, char: int) -> str | None:
     "klarjournal_senses",
     # null settings: the values tuned for the loaded model (its ranker.json), else the defaults.
     default_config={"use_model": True, "batch_size": 64, "cue_weight": None,
-                    "cues_decide_from": None, "abstain_margin": None},
+                    "default_prior": None, "cues_decide_from": None, "abstain_margin": None},
     requires=["doc._.klarjournal_matches"],
     assigns=["doc._.klarjournal_matches"],
 )
 def make_senses(nlp: Language, name: str, use_model: bool, batch_size: int,
-                cue_weight: float | None, cues_decide_from: float | None,
-                abstain_margin: float | None) -> SenseChooser:
+                cue_weight: float | None, default_prior: float | None,
+                cues_decide_from: float | None, abstain_margin: float | None) -> SenseChooser:
     register_extensions()
-    overrides = {"cue_weight": cue_weight, "cues_decide_from": cues_decide_from,
-                 "abstain_margin": abstain_margin}
+    overrides = {"cue_weight": cue_weight, "default_prior": default_prior,
+                 "cues_decide_from": cues_decide_from, "abstain_margin": abstain_margin}
     return SenseChooser(use_model, batch_size,
                         {k: float(v) for k, v in overrides.items() if v is not None})

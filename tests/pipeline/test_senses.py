@@ -66,5 +66,31 @@ def test_model_and_cues_combined(probabilities, scores, index, abstained):
 
 
 def test_zero_cue_weight_leaves_the_model_alone():
-    decision = decide_with_model([0.2, 0.8], [5.0, 0.0], SenseSettings(0.0, 1e9, 0.0))
+    decision = decide_with_model([0.2, 0.8], [5.0, 0.0], SenseSettings(cue_weight=0.0, cues_decide_from=1e9, abstain_margin=0.0))
     assert decision.index == 1
+
+
+@pytest.mark.parametrize("following, kind", [
+    (" 145/92, puls 80", "ratio"), (": 145 / 92", "ratio"), (" 54, sover", "number"),
+    (" ca. 115/min", "number"), (" 36+5, Apgar", "gestation"), (" -3,1", "number"),
+    (" med sten", None), ("-scanning", None), ("", None),
+])
+def test_value_after_the_span(following, kind):
+    from klarjournal.pipeline.senses import value_after
+
+    assert value_after(following) == kind
+
+
+def test_a_value_of_the_right_kind_points_to_the_measurement_sense():
+    pressure = Sense(id="rr.blodtryk", expansion="blodtryk", lay=[{"text": "blodtryk"}],
+                     value="ratio")
+    rate = Sense(id="rr.frekvens", expansion="respirationsfrekvens",
+                 lay=[{"text": "vejrtrækninger pr. minut"}], value="number")
+    assert cue_scores([pressure, rate], [], None, None, " 145/92") == [3.0, 0.0]
+    assert cue_scores([pressure, rate], [], None, None, " 18") == [0.0, 3.0]
+
+
+def test_the_default_prior_tips_an_even_model_towards_the_commonest_sense():
+    settings = SenseSettings(cue_weight=1.0, default_prior=1.0, abstain_margin=0.1)
+    decision = decide_with_model([0.5, 0.5], [0.0, 0.0], settings)
+    assert (decision.index, decision.abstained) == (0, False)
