@@ -19,6 +19,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware import Middleware
 
+from klarjournal.service.batching import TranslationQueue
 from klarjournal.service.deps import TranslatorLike
 from klarjournal.service.metrics import MetricsMiddleware, ServiceMetrics
 from klarjournal.service.middleware import (
@@ -95,7 +96,10 @@ def create_app(settings: Settings | None = None,
     )
     app.state.settings = settings
     app.state.metrics = metrics
+    # Look-ups and audio run in threads under the limiter; translations go through the queue,
+    # whose lanes (one pipeline call each at a time) are the same number of threads.
     app.state.limiter = CapacityLimiter(settings.threads)
+    app.state.queue = TranslationQueue(metrics, lanes=settings.threads)
     app.state.translator = None
     app.state.load_pipeline = load
     app.add_exception_handler(RequestValidationError, _validation_error)

@@ -2,11 +2,16 @@
 
 import argparse
 import copy
+import os
 import sys
+from typing import TYPE_CHECKING
 
 from klarjournal.service.settings import Settings, check_bind, load_settings
 
-APP_FACTORY = "klarjournal.service.app:create_app"
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+APP_FACTORY = "klarjournal.service.cli:served_app"
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -30,9 +35,6 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import uvicorn
-    from uvicorn.config import LOGGING_CONFIG
-
     try:
         settings = load_settings()
         check_bind(args.host, settings)
@@ -42,8 +44,13 @@ def _serve(args: argparse.Namespace) -> int:
     if args.workers < 1:
         print("klarjournal serve: --workers must be at least 1", file=sys.stderr)
         return 2
-    _print_banner(args.host, args.port, settings)
+    if needs_fresh_process(settings):
+        _exec_service_main(args)  # does not return
 
+    import uvicorn
+    from uvicorn.config import LOGGING_CONFIG
+
+    _print_banner(args.host, args.port, settings)
     log_config = copy.deepcopy(LOGGING_CONFIG)
     # The service's own warnings (no keys, degraded model) go where uvicorn's go.
     log_config["loggers"]["klarjournal"] = {"handlers": ["default"], "level": "INFO",
@@ -54,10 +61,46 @@ def _serve(args: argparse.Namespace) -> int:
         # Each worker process builds its own app (and pipeline) from the environment.
         uvicorn.run(APP_FACTORY, factory=True, workers=args.workers, **common)
     else:
-        from klarjournal.service.app import create_app
-
-        uvicorn.run(create_app(settings), **common)
+        uvicorn.run(served_app(settings), **common)
     return 0
+
+
+def served_app(settings: Settings | None = None) -> "FastAPI":
+    """The app as `serve` runs it, in each worker: process set-up first, then ``create_app``."""
+    from klarjournal.service.app import create_app
+    from klarjournal.service.runtime import prepare_process
+
+    settings = settings if settings is not None else load_settings()
+    prepare_process(settings)
+    return create_app(settings)
+
+
+def needs_fresh_process(settings: Settings) -> bool:
+    """Whether `serve` should start over in a clean interpreter before serving.
+
+    ``klarjournal`` reaches this command through the pipeline's CLI, which has imported spaCy
+    and with it torch (~180 MB per process, needed only by the context model), and glibc reads
+    MALLOC_ARENA_MAX only when a process starts. ``python -m klarjournal.service.cli`` starts
+    without either; it never restarts itself.
+    """
+    main_spec = getattr(sys.modules.get("__main__"), "__spec__", None)
+    if main_spec is not None and main_spec.name == __spec__.name:
+        return False
+    return "MALLOC_ARENA_MAX" not in os.environ or (
+        not settings.use_model and "torch" in sys.modules)
+
+
+def _exec_service_main(args: argparse.Namespace) -> None:
+    from klarjournal.service.runtime import MALLOC_ARENAS
+
+    os.environ.setdefault("MALLOC_ARENA_MAX", str(MALLOC_ARENAS))
+    argv = [sys.executable, "-m", __spec__.name, "serve", "--host", args.host,
+            "--port", str(args.port), "--workers", str(args.workers),
+            "--log-level", args.log_level, *(["--no-access-log"] if args.no_access_log else [])]
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Same process id: supervisors and signals see no difference.
+    os.execv(sys.executable, argv)
 
 
 def _print_banner(host: str, port: int, settings: Settings) -> None:
@@ -78,3 +121,15 @@ def _print_banner(host: str, port: int, settings: Settings) -> None:
               " and send 'Authorization: Bearer KEY'.")
     print(f"  Try          : curl -s {base}/v1/translate -H 'Content-Type: application/json' "
           "-d '{\"text\": \"Pt. har dyspnø.\"}'", flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m klarjournal.service.cli serve ...`: the service without the pipeline's CLI."""
+    parser = argparse.ArgumentParser(prog="klarjournal")
+    register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    return int(args.handler(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

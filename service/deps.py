@@ -1,12 +1,14 @@
 """Dependencies: the pipeline, the settings, the thread limiter and role checks.
 
 Routes take everything through these, so tests can swap the translator with
-``app.dependency_overrides[get_translator]``.
+``app.dependency_overrides[get_translator]``. They are ``async def``: FastAPI runs a plain
+``def`` dependency in a worker thread, and five thread hand-offs per request cost more than
+these few attribute reads.
 """
 
 import hmac
-from collections.abc import Callable, Sequence
-from typing import Annotated, Any, Protocol
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, Annotated, Any, Protocol
 
 from anyio import CapacityLimiter
 from fastapi import Depends, HTTPException, Request
@@ -14,6 +16,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from klarjournal.service.metrics import ServiceMetrics
 from klarjournal.service.settings import ApiKey, Role, Settings
+
+if TYPE_CHECKING:  # batching imports this module's protocols
+    from klarjournal.service.batching import TranslationQueue
 
 
 class TranslationLike(Protocol):
@@ -37,11 +42,11 @@ class TranslatorLike(Protocol):
     def lookup(self, term: str) -> dict[str, Any]: ...
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_translator(request: Request) -> TranslatorLike:
+async def get_translator(request: Request) -> TranslatorLike:
     translator = getattr(request.app.state, "translator", None)
     if translator is None:
         raise HTTPException(503, "the translation pipeline is not loaded yet")
@@ -52,12 +57,16 @@ def note_limit(translator: TranslatorLike, settings: Settings) -> int:
     return min(settings.max_note_chars, translator.max_chars)
 
 
-def get_limiter(request: Request) -> CapacityLimiter:
+async def get_limiter(request: Request) -> CapacityLimiter:
     return request.app.state.limiter
 
 
-def get_metrics(request: Request) -> ServiceMetrics:
+async def get_metrics(request: Request) -> ServiceMetrics:
     return request.app.state.metrics
+
+
+async def get_queue(request: Request) -> "TranslationQueue":
+    return request.app.state.queue
 
 
 _bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer KEY`; a key's role "
@@ -75,8 +84,8 @@ def match_key(keys: Sequence[ApiKey], presented: str) -> Role | None:
     return role
 
 
-def require_role(*allowed: Role) -> Callable[..., Role | None]:
-    def check(settings: Annotated[Settings, Depends(get_settings)],
+def require_role(*allowed: Role) -> Callable[..., Awaitable[Role | None]]:
+    async def check(settings: Annotated[Settings, Depends(get_settings)],
               credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
               ) -> Role | None:
         if not settings.auth_enabled:

@@ -6,6 +6,7 @@ that cannot carry a note's words.
 """
 
 import time
+from collections import Counter as Tally
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -14,6 +15,7 @@ from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64)
 KINDS = frozenset({"abbreviation", "term", "phrase"})
 SOURCES = frozenset({"lexicon", "model", "morphology", "fuzzy"})
 LOW_CONFIDENCE = 0.8
@@ -42,6 +44,9 @@ class ServiceMetrics:
         self.translate_seconds = Histogram(
             "klarjournal_translate_seconds", "Pipeline time per call (a batch is one call).",
             ["call"], buckets=LATENCY_BUCKETS, registry=self.registry)
+        self.pipeline_batch_notes = Histogram(
+            "klarjournal_pipeline_batch_notes", "Notes per pipeline call (concurrent requests "
+            "are translated together).", buckets=BATCH_BUCKETS, registry=self.registry)
         self.spans = Counter(
             "klarjournal_spans_total", "Jargon spans rendered, by kind and source.",
             ["kind", "source"], registry=self.registry)
@@ -60,16 +65,25 @@ class ServiceMetrics:
             self.model_status.labels(status=name).set(1 if name == status else 0)
 
     def observe_translations(self, results: Iterable[Mapping[str, Any]]) -> None:
+        # Tallied first: one labelled increment per (kind, source), not one per span.
+        spans: Tally[tuple[str, str]] = Tally()
+        notes = unresolved = low_confidence = 0
         for result in results:
-            self.notes.inc()
-            self.unresolved.inc(len(result.get("unresolved") or ()))
+            notes += 1
+            unresolved += len(result.get("unresolved") or ())
             for span in result.get("spans") or ():
                 # Unknown values collapse to "other" so labels stay a bounded set.
-                kind = span.get("kind") if span.get("kind") in KINDS else "other"
-                source = span.get("source") if span.get("source") in SOURCES else "other"
-                self.spans.labels(kind=kind, source=source).inc()
+                kind = span.get("kind")
+                source = span.get("source")
+                spans[(kind if kind in KINDS else "other",
+                       source if source in SOURCES else "other")] += 1
                 if is_low_confidence(span):
-                    self.low_confidence.inc()
+                    low_confidence += 1
+        self.notes.inc(notes)
+        self.unresolved.inc(unresolved)
+        self.low_confidence.inc(low_confidence)
+        for (kind, source), count in spans.items():
+            self.spans.labels(kind=kind, source=source).inc(count)
 
 
 class MetricsMiddleware:

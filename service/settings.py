@@ -38,8 +38,10 @@ class Settings(BaseSettings):
     max_batch: int = Field(default=64, ge=1, le=1000)
     # Whole request bodies above this are refused (413) before they are read into memory.
     max_body_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
-    # Translations running at once; the rest wait on the limiter, off the event loop.
-    threads: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1)
+    # Pipeline calls running at once per worker (each may carry the notes of several requests;
+    # the rest wait in the queue, off the event loop). Under the GIL one is fastest: a second
+    # thread only contends for it. Also the threads for look-ups and audio.
+    threads: int = Field(default=1, ge=1)
     # Origins allowed to call the API from a browser; empty keeps CORS closed.
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     # Seconds espeak-ng may take for one note before the audio request fails.

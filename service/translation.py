@@ -8,15 +8,15 @@ import logging
 import traceback
 from typing import Any
 
-import anyio.to_thread
-from anyio import CapacityLimiter
 from fastapi import HTTPException
 
+from klarjournal.service.batching import TranslationQueue
 from klarjournal.service.deps import TranslatorLike
 from klarjournal.service.metrics import ServiceMetrics, is_low_confidence
 from klarjournal.service.schemas import BatchRequest, TranslateOptions, TranslateRequest
 
 logger = logging.getLogger("klarjournal.service")
+
 
 def describe_failure(exc: BaseException) -> str:
     """Exception type and innermost code location, without the (possibly note-quoting) message."""
@@ -31,30 +31,24 @@ def too_long(length: int, limit: int) -> str:
 
 
 async def translate_note(request: TranslateRequest, translator: TranslatorLike,
-                         limiter: CapacityLimiter, metrics: ServiceMetrics,
+                         queue: TranslationQueue, metrics: ServiceMetrics,
                          max_chars: int) -> dict[str, Any]:
     if len(request.text) > max_chars:
         metrics.note_errors.labels(reason="too_long").inc()
         raise HTTPException(413, too_long(len(request.text), max_chars))
-
-    def work() -> dict[str, Any]:
-        with metrics.translate_seconds.labels(call="single").time():
-            return translator.translate(request.text, note_id=request.id,
-                                        specialty=request.options.specialty).to_dict()
-
-    try:
-        result = await anyio.to_thread.run_sync(work, limiter=limiter)
-    except Exception as exc:
+    [outcome] = await queue.translate(translator, [request.text], [request.id],
+                                      [request.options.specialty])
+    if isinstance(outcome, BaseException):
         metrics.note_errors.labels(reason="pipeline").inc()
-        logger.error("translation failed: %s", describe_failure(exc))
+        logger.error("translation failed: %s", describe_failure(outcome))
         raise HTTPException(500, "the pipeline failed on this note; the failure is logged "
-                                 "without the note text") from None
-    metrics.observe_translations([result])
-    return with_detail(result, request.options)
+                                 "without the note text")
+    metrics.observe_translations([outcome])
+    return with_detail(outcome, request.options)
 
 
 async def translate_batch(request: BatchRequest, translator: TranslatorLike,
-                          limiter: CapacityLimiter, metrics: ServiceMetrics,
+                          queue: TranslationQueue, metrics: ServiceMetrics,
                           max_chars: int, max_batch: int) -> dict[str, Any]:
     if len(request.notes) > max_batch:
         raise HTTPException(413, f"batch has {len(request.notes)} notes; the limit is "
@@ -69,21 +63,10 @@ async def translate_batch(request: BatchRequest, translator: TranslatorLike,
             results[i]["error"] = {"status": 413, "message": too_long(len(note.text), max_chars)}
         else:
             runnable.append(i)
-    texts = [request.notes[i].text for i in runnable]
-    ids = [request.notes[i].id for i in runnable]
-    specialties = [request.notes[i].specialty or request.options.specialty for i in runnable]
-
-    def work() -> list[dict[str, Any] | BaseException]:
-        with metrics.translate_seconds.labels(call="batch").time():
-            try:
-                return [t.to_dict() for t in translator.translate_many(
-                    texts, note_ids=ids, specialties=specialties)]
-            except Exception:
-                # One bad note must not sink the batch: redo one by one to find it.
-                return [_translate_or_error(translator, text, note_id, specialty)
-                        for text, note_id, specialty in zip(texts, ids, specialties, strict=True)]
-
-    outcomes = await anyio.to_thread.run_sync(work, limiter=limiter) if runnable else []
+    outcomes = await queue.translate(
+        translator, [request.notes[i].text for i in runnable],
+        [request.notes[i].id for i in runnable],
+        [request.notes[i].specialty or request.options.specialty for i in runnable])
     for i, outcome in zip(runnable, outcomes, strict=True):
         if isinstance(outcome, BaseException):
             metrics.note_errors.labels(reason="pipeline").inc()
@@ -94,14 +77,6 @@ async def translate_batch(request: BatchRequest, translator: TranslatorLike,
             metrics.observe_translations([outcome])
             results[i]["translation"] = with_detail(outcome, request.options)
     return {"results": results, "errors": sum(1 for r in results if r["error"])}
-
-
-def _translate_or_error(translator: TranslatorLike, text: str, note_id: str | None,
-                        specialty: str | None) -> dict[str, Any] | BaseException:
-    try:
-        return translator.translate(text, note_id=note_id, specialty=specialty).to_dict()
-    except Exception as exc:
-        return exc
 
 
 def with_detail(result: dict[str, Any], options: TranslateOptions) -> dict[str, Any]:

@@ -5,20 +5,23 @@ from typing import Annotated, Any
 import anyio.to_thread
 from anyio import CapacityLimiter
 from fastapi import APIRouter, Depends, HTTPException, Path
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 
 from klarjournal.service.audio import AudioUnavailable, espeak_path, speak
+from klarjournal.service.batching import TranslationQueue
 from klarjournal.service.deps import (
     ClinicianOnly,
     PortalOrClinician,
     TranslatorLike,
     get_limiter,
     get_metrics,
+    get_queue,
     get_settings,
     get_translator,
     note_limit,
 )
 from klarjournal.service.metrics import ServiceMetrics
+from klarjournal.service.responses import JSONBytes
 from klarjournal.service.schemas import (
     BatchRequest,
     BatchResponse,
@@ -38,6 +41,7 @@ from klarjournal.service.translation import (
 Translator = Annotated[TranslatorLike, Depends(get_translator)]
 Limiter = Annotated[CapacityLimiter, Depends(get_limiter)]
 Metrics = Annotated[ServiceMetrics, Depends(get_metrics)]
+Queue = Annotated[TranslationQueue, Depends(get_queue)]
 AppSettings = Annotated[Settings, Depends(get_settings)]
 
 _errors: dict[int | str, dict[str, Any]] = {
@@ -55,24 +59,24 @@ router = APIRouter(prefix="/v1", responses=_errors)
 
 @router.post("/translate", response_model=Translation, dependencies=[PortalOrClinician],
              responses=_size_errors, summary="Translate one note")
-async def translate(body: TranslateRequest, translator: Translator, limiter: Limiter,
+async def translate(body: TranslateRequest, translator: Translator, queue: Queue,
                     metrics: Metrics, settings: AppSettings) -> Response:
     """The note's patient text with every replaced term traced to its place in the original
     (the shared object of spec/translation-output.md). `options.detail = uddybet` adds
     `glossary`, "ord i dit notat"."""
-    return JSONResponse(await translate_note(body, translator, limiter, metrics,
-                                             note_limit(translator, settings)))
+    return JSONBytes(await translate_note(body, translator, queue, metrics,
+                                          note_limit(translator, settings)))
 
 
 @router.post("/translate/batch", response_model=BatchResponse, dependencies=[PortalOrClinician],
              responses=_size_errors, summary="Translate several notes")
-async def translate_many(body: BatchRequest, translator: Translator, limiter: Limiter,
+async def translate_many(body: BatchRequest, translator: Translator, queue: Queue,
                          metrics: Metrics, settings: AppSettings) -> Response:
     """Up to the batch limit (default 64, see `/readyz` `limits`) notes, one result each in
     request order. A note that cannot be translated (too long, pipeline failure) gets an
     `error` entry; the other notes are still translated."""
-    return JSONResponse(
-        await translate_batch(body, translator, limiter, metrics,
+    return JSONBytes(
+        await translate_batch(body, translator, queue, metrics,
                               note_limit(translator, settings), settings.max_batch))
 
 
@@ -84,7 +88,7 @@ async def lexicon_lookup(term: Annotated[str, Path(min_length=1, max_length=100,
     """The entry and its senses, the rendering the pipeline gives the term on its own, and
     why; for a term without an entry, `why` says so (and whether it is everyday Danish)."""
     found = await anyio.to_thread.run_sync(translator.lookup, term, limiter=limiter)
-    return JSONResponse({**found, "term": term})
+    return JSONBytes({**found, "term": term})
 
 
 @router.post("/audio", dependencies=[PortalOrClinician], summary="Patient text read aloud",
@@ -93,14 +97,14 @@ async def lexicon_lookup(term: Annotated[str, Path(min_length=1, max_length=100,
                         200: {"content": {"audio/wav": {}},
                               "description": "WAV, Danish voice (espeak-ng)."},
                         503: {"model": ErrorBody, "description": "espeak-ng is not installed."}})
-async def audio(body: TranslateRequest, translator: Translator, limiter: Limiter,
-                metrics: Metrics, settings: AppSettings) -> Response:
+async def audio(body: TranslateRequest, translator: Translator, queue: Queue,
+                limiter: Limiter, metrics: Metrics, settings: AppSettings) -> Response:
     """Translates the note and returns its patient text as speech, for patients who cannot
     read the screen."""
     if espeak_path() is None:
         raise HTTPException(503, "audio is unavailable: espeak-ng is not installed on the "
                                  "server (Debian: apt-get install espeak-ng)")
-    result = await translate_note(body, translator, limiter, metrics,
+    result = await translate_note(body, translator, queue, metrics,
                                   note_limit(translator, settings))
     try:
         wav = await anyio.to_thread.run_sync(speak, result["plain"], settings.audio_timeout,

@@ -73,7 +73,9 @@ class StubTranslator:
     def translate_many(self, texts: list[str], note_ids: list[str | None] | None = None,
                        specialties: list[str | None] | None = None) -> list[StubTranslation]:
         ids = note_ids or [None] * len(texts)
-        return [self.translate(text, note_id) for text, note_id in zip(texts, ids, strict=True)]
+        specs = specialties or [None] * len(texts)
+        return [self.translate(text, note_id, specialty)
+                for text, note_id, specialty in zip(texts, ids, specs, strict=True)]
 
     def lookup(self, term: str) -> dict[str, Any]:
         for surface, (entry, kind, expansion, lay, _) in _LEXICON.items():

@@ -65,6 +65,9 @@ def test_serve_prints_how_to_open_and_authenticate(monkeypatch, capsys, workers,
     calls = []
     monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.append((app, kw)))
     monkeypatch.setenv("KLARJOURNAL_API_KEYS", keys)
+    # Already set, as after serve's restart in a clean process (which would replace pytest).
+    monkeypatch.setenv("MALLOC_ARENA_MAX", "2")
+    monkeypatch.setattr("klarjournal.service.runtime.prepare_process", lambda settings: [])
     assert main(["serve", "--port", "8123", "--workers", str(workers)]) == 0
     out = capsys.readouterr().out
     assert "http://127.0.0.1:8123/preview" in out
@@ -72,7 +75,7 @@ def test_serve_prints_how_to_open_and_authenticate(monkeypatch, capsys, workers,
     app, kwargs = calls[0]
     assert kwargs["port"] == 8123 and kwargs["host"] == "127.0.0.1"
     if workers > 1:
-        assert app == "klarjournal.service.app:create_app" and kwargs["factory"] is True
+        assert app == "klarjournal.service.cli:served_app" and kwargs["factory"] is True
         assert kwargs["workers"] == workers
 
 
