@@ -6,7 +6,10 @@ longest cue at a position wins, so ``kan ikke udelukkes`` (uncertain) hides the 
 it, and pseudo-cues (``ikke kun``) switch off the cue they contain.
 """
 
+from bisect import bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import compress
 from typing import Any
 
 from spacy.language import Language
@@ -14,7 +17,7 @@ from spacy.tokens import Doc
 
 from klarjournal.lexicon import ContextRule, load_lexicon
 from klarjournal.lexicon.keys import fold
-from klarjournal.pipeline.extensions import register_extensions
+from klarjournal.pipeline.extensions import read, register_extensions
 from klarjournal.pipeline.tokens import token_table
 
 CATEGORY_FLAG = {"negated": "negated", "uncertain": "uncertain", "historical": "historical",
@@ -45,19 +48,20 @@ class ContextMarker:
 
     def find_cues(self, doc: Doc) -> list[CueHit]:
         keys = token_table(doc).keys
-        hits, i = [], 0
-        while i < len(keys):
-            for words, rule in self.rules_by_first.get(keys[i], ()):
+        hits, position = [], 0
+        # Only tokens that begin some cue are tried (found for the whole note at once).
+        for i in compress(range(len(keys)), map(self.rules_by_first.__contains__, keys)):
+            if i < position:
+                continue  # inside the cue found before
+            for words, rule in self.rules_by_first[keys[i]]:
                 if tuple(keys[i:i + len(words)]) == words:
                     hits.append(CueHit(i, i + len(words), rule))
-                    i += len(words)
+                    position = i + len(words)
                     break
-            else:
-                i += 1
         return hits
 
     def __call__(self, doc: Doc) -> Doc:
-        matches = doc._.klarjournal_matches or []
+        matches = read(doc, "klarjournal_matches") or []
         if not matches:
             return doc
         cues = self.find_cues(doc)
@@ -66,9 +70,9 @@ class ContextMarker:
         sentence_of = _sentence_index(doc)
         cues_by_sentence: dict[int, list[CueHit]] = {}
         for cue in cues:
-            cues_by_sentence.setdefault(sentence_of[cue.token_start], []).append(cue)
+            cues_by_sentence.setdefault(sentence_of(cue.token_start), []).append(cue)
         for match in matches:
-            sentence_cues = cues_by_sentence.get(sentence_of[match["token_start"]], [])
+            sentence_cues = cues_by_sentence.get(sentence_of(match["token_start"]), [])
             for cue in sentence_cues:
                 if cue.rule.category in ("pseudo", "terminate"):
                     continue
@@ -92,13 +96,15 @@ def _in_scope(cue: CueHit, match: dict[str, Any], cues: list[CueHit]) -> bool:
                    for other in cues)
 
 
-def _sentence_index(doc: Doc) -> list[int]:
-    index, current = [], -1
-    for starts in doc._.klarjournal_sentence_starts or [True] * len(doc):
-        if starts or current < 0:
-            current += 1
-        index.append(current)
-    return index
+def _sentence_index(doc: Doc) -> Callable[[int], int]:
+    """The number of the sentence a token stands in (0 for tokens before the first start)."""
+    starts = read(doc, "klarjournal_sentence_starts")
+    if not starts:  # no sentences set: every token is one
+        return lambda token: token
+    first_tokens = list(compress(range(len(starts)), starts))
+    # A note whose first token starts no sentence still counts it as sentence 0.
+    offset = 0 if first_tokens[:1] == [0] else 1
+    return lambda token: bisect_right(first_tokens, token) - 1 + offset
 
 
 @Language.factory("klarjournal_context", requires=["doc._.klarjournal_matches"],

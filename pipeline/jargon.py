@@ -9,7 +9,7 @@ are left alone.
 """
 
 import re
-from functools import lru_cache
+from itertools import compress
 from typing import Any
 
 from spacy.language import Language
@@ -17,10 +17,10 @@ from spacy.tokens import Doc
 
 from klarjournal.lexicon import load_lexicon
 from klarjournal.lexicon.danish import is_common
-from klarjournal.pipeline.extensions import register_extensions
+from klarjournal.pipeline.extensions import read, register_extensions, write
 from klarjournal.pipeline.morphology import MorphologyExplainer
 from klarjournal.pipeline.quantities import protected_tokens
-from klarjournal.pipeline.tokens import token_table
+from klarjournal.pipeline.tokens import WordCache, token_table
 
 LATIN_GREEK_SHAPE = re.compile(
     r"(itis|ose|osis|oma|om|ia|ium|um|us|ae|algi|algia|ektomi|ectomi|tomi|stomi|skopi|scopi|"
@@ -34,6 +34,8 @@ LATIN_GREEK_SHAPE = re.compile(
 UNDANISH_LETTERS = re.compile(r"^(pn|ps|pt|gn)|c(?![hk])|x|z|q", re.IGNORECASE)
 VOWELS = set("aeiouyæøå")
 ABBREVIATION_SHAPE = re.compile(r"^[A-ZÆØÅ][A-ZÆØÅ0-9]{1,5}$")
+# A word's jargon code: it looks like jargon anywhere, or only where it starts a sentence.
+ANYWHERE, AT_SENTENCE_START = 3, 2
 
 
 class JargonFinder:
@@ -41,40 +43,48 @@ class JargonFinder:
         self.morphology_confidence = morphology_confidence
         self.min_length = min_length
         self.explainer = MorphologyExplainer(())
-        # The answer depends only on the word and its place: words repeat from note to note.
-        self._looks_like_jargon = lru_cache(maxsize=200_000)(self._looks_like_jargon_uncached)
+        # The answer depends only on the word and whether it starts a sentence: words repeat
+        # from note to note, so it is kept per word for both places (see _jargon_code).
+        self._codes = WordCache(self._jargon_code)
 
     def initialize(self, get_examples: Any = None, *, nlp: Language | None = None,
                    lexicon_dir: str | None = None, overlays: list[str] | None = None) -> None:
         self.explainer = MorphologyExplainer(load_lexicon(lexicon_dir, overlays or []).morphemes)
 
     def looks_like_jargon(self, text: str, sentence_start: bool) -> bool:
-        return self._looks_like_jargon(text, sentence_start)
+        code = self._codes[text]
+        return code == ANYWHERE or (code == AT_SENTENCE_START and sentence_start)
 
-    def _looks_like_jargon_uncached(self, text: str, sentence_start: bool) -> bool:
+    def _jargon_code(self, text: str) -> int:
+        """ANYWHERE, AT_SENTENCE_START (a capitalised word: mid-sentence it is a name or a
+        brand, not jargon) or 0."""
         if ABBREVIATION_SHAPE.match(text):
-            return not is_common(text)
+            return 0 if is_common(text) else ANYWHERE
         if not text.isalpha() or len(text) < self.min_length:
-            return False
-        if text[:1].isupper() and not sentence_start and not text.isupper():
-            return False  # a name or a brand, not jargon
+            return 0
         # Long words ending in a consonant + i (pneumoni, gastroskopi) are Greek in Danish dress.
         greek_ending = len(text) >= 7 and text[-1] == "i" and text[-2].lower() not in VOWELS
         shaped = greek_ending or bool(LATIN_GREEK_SHAPE.search(text)
                                       or UNDANISH_LETTERS.search(text))
         # The word-frequency lookup is the slow test: only for words with a jargon shape.
-        return shaped and not is_common(text)
+        if not shaped or is_common(text):
+            return 0
+        return AT_SENTENCE_START if text[:1].isupper() and not text.isupper() else ANYWHERE
 
     def __call__(self, doc: Doc) -> Doc:
-        matches = doc._.klarjournal_matches or []
+        matches = read(doc, "klarjournal_matches") or []
         covered = {i for m in matches for i in range(m["token_start"], m["token_end"])}
         protected = protected_tokens(doc)
         unresolved = []
         table = token_table(doc)
-        starts = doc._.klarjournal_sentence_starts or [False] * len(table.texts)
-        for i, text in enumerate(table.texts):
-            if i in covered or protected[i] or not self._looks_like_jargon(text, starts[i]):
+        starts = read(doc, "klarjournal_sentence_starts") or [False] * len(table.texts)
+        texts = table.texts
+        codes = list(map(self._codes.__getitem__, texts))
+        # Only the few words that can look like jargon are looked at one by one.
+        for i in compress(range(len(codes)), codes):
+            if i in covered or protected[i] or (codes[i] == AT_SENTENCE_START and not starts[i]):
                 continue
+            text = texts[i]
             start, end = table.starts[i], table.ends[i]
             explanation = self.explainer.explain(text) if text.isalpha() else None
             if explanation is None:
@@ -90,8 +100,8 @@ class JargonFinder:
                 "morphology_reading": {"expansion": text, "plain": explanation},
             })
         matches.sort(key=lambda m: m["start"])
-        doc._.klarjournal_matches = matches
-        doc._.klarjournal_unresolved = unresolved
+        write(doc, "klarjournal_matches", matches)
+        write(doc, "klarjournal_unresolved", unresolved)
         return doc
 
 

@@ -12,7 +12,7 @@ from bisect import bisect_left
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from klarjournal.pipeline.extensions import register_extensions
+from klarjournal.pipeline.extensions import read, register_extensions, write
 from klarjournal.pipeline.tokens import token_table
 
 # Units as Danish notes write them. Longest first so "mmol/l" wins over "mmol".
@@ -78,7 +78,7 @@ def protected_tokens(doc: Doc) -> list[bool]:
     token_starts = token_table(doc).starts
     flags = [False] * len(token_starts)
     # The ranges are few, sorted and never overlap: mark the tokens that start inside each.
-    for start, end in doc._.klarjournal_quantities or []:
+    for start, end in read(doc, "klarjournal_quantities") or []:
         first, stop = bisect_left(token_starts, start), bisect_left(token_starts, end)
         flags[first:stop] = [True] * (stop - first)
     return flags
@@ -86,7 +86,7 @@ def protected_tokens(doc: Doc) -> list[bool]:
 
 class QuantityFinder:
     def __call__(self, doc: Doc) -> Doc:
-        doc._.klarjournal_quantities = find_quantities(token_table(doc).text)
+        write(doc, "klarjournal_quantities", find_quantities(token_table(doc).text))
         return doc
 
 

@@ -10,6 +10,7 @@ as a possibility, so a guess is never presented as fact.
 """
 
 from functools import lru_cache
+from itertools import compress
 from typing import Any
 
 from spacy.language import Language
@@ -17,7 +18,7 @@ from spacy.tokens import Doc
 
 from klarjournal.lexicon import LayReading, Sense, load_lexicon
 from klarjournal.lexicon.schema import Slot
-from klarjournal.pipeline.extensions import register_extensions
+from klarjournal.pipeline.extensions import read, register_extensions, write
 from klarjournal.pipeline.tokens import TokenTable, token_table
 
 # How a low-confidence reading is shown: the original word, then the reading as a possibility.
@@ -54,10 +55,12 @@ class Renderer:
         self.low_confidence = low_confidence
         # Entry.all_senses() builds a validated Sense each call: look them up by (entry, sense).
         self.senses: dict[tuple[str, str], Sense] = {}
+        # (entry, sense, slot, genitive) -> (sense, inflected lay reading), filled as met.
+        self._lay: dict[tuple[str, str, Slot, bool], tuple[Sense, str]] = {}
 
     def initialize(self, get_examples: Any = None, *, nlp: Language | None = None,
                    lexicon_dir: str | None = None, overlays: list[str] | None = None) -> None:
-        self.senses = {}
+        self.senses, self._lay = {}, {}
         for entry in load_lexicon(lexicon_dir, overlays or []).entries:
             for sense in entry.all_senses():
                 self.senses.setdefault((entry.id, sense.id), sense)
@@ -68,8 +71,13 @@ class Renderer:
             return match["heading_reading"]["expansion"], match["heading_reading"]["plain"]
         if "morphology_reading" in match:
             return match["morphology_reading"]["expansion"], match["morphology_reading"]["plain"]
-        sense = self.senses[match["entry"], match["sense"]]
-        lay = inflect(sense.lay[0], match["slot"], match["genitive"])
+        key = (match["entry"], match["sense"], match["slot"], match["genitive"])
+        found = self._lay.get(key)
+        if found is None:
+            sense = self.senses[match["entry"], match["sense"]]
+            found = self._lay[key] = (sense, inflect(sense.lay[0], match["slot"],
+                                                     match["genitive"]))
+        sense, lay = found
         if "specimen" in match:
             expansion = f"{match['specimen_name']}-{sense.expansion}"
             where = match["specimen"]
@@ -82,12 +90,12 @@ class Renderer:
     def __call__(self, doc: Doc) -> Doc:
         table = token_table(doc)
         text = table.text
-        flags = doc._.klarjournal_sentence_starts or []
-        sentence_starts = {idx for idx, start in zip(table.starts, flags, strict=False) if start}
+        sentence_starts = set(compress(table.starts,
+                                       read(doc, "klarjournal_sentence_starts") or []))
         pieces: list[str] = []
         spans: list[dict[str, Any]] = []
         position = plain_length = 0
-        for match in doc._.klarjournal_matches or []:
+        for match in read(doc, "klarjournal_matches") or []:
             if match["start"] < position:
                 continue  # overlapping readings: the earlier, longer one already won
             kept = text[position:match["start"]]
@@ -123,14 +131,14 @@ class Renderer:
                 pieces.append(".")
                 plain_length += 1
         pieces.append(text[position:])
-        doc._.klarjournal_translation = {
+        write(doc, "klarjournal_translation", {
             "plain": "".join(pieces),
             "spans": spans,
             "sections": [{"start": s["start"], "end": s["end"], "heading": s["heading"],
                           "plain_heading": s["plain_heading"], "id": s["id"]}
-                         for s in doc._.klarjournal_sections or []],
-            "unresolved": list(doc._.klarjournal_unresolved or []),
-        }
+                         for s in read(doc, "klarjournal_sections") or []],
+            "unresolved": list(read(doc, "klarjournal_unresolved") or []),
+        })
         return doc
 
 

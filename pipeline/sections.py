@@ -8,21 +8,25 @@ Headings come from ``sections.jsonl`` with the patient heading for each.
 """
 
 import re
-
-import numpy
-from collections.abc import Iterable
+from bisect import bisect_left
+from collections.abc import Iterable, Iterator
 from typing import Any
 
-from spacy.language import Language
+import numpy
 from spacy.attrs import SENT_START
+from spacy.language import Language
 from spacy.tokens import Doc
+from spacy.vocab import Vocab
 
 from klarjournal.lexicon import SectionHeading, load_lexicon
-from klarjournal.pipeline.extensions import register_extensions
-from klarjournal.pipeline.tokens import token_table
+from klarjournal.pipeline.extensions import register_extensions, write
+from klarjournal.pipeline.tokens import WordCache, token_table
 
 BULLETS = ("-", "*", "•", "–", "·")
 SENTENCE_END = {".", "!", "?"}
+# Bits of a word's sentence code: a sentence starts after a word with BREAKS_AFTER, and after
+# one with ABBREVIATION_PERIOD when the next word is CAPITALISED; a BULLET at a line start.
+BREAKS_AFTER, ABBREVIATION_PERIOD, CAPITALISED, BULLET = 1, 2, 4, 8
 
 
 def heading_pattern(headings: Iterable[SectionHeading]) -> re.Pattern[str]:
@@ -44,9 +48,11 @@ def heading_pattern(headings: Iterable[SectionHeading]) -> re.Pattern[str]:
 
 
 class SectionSplitter:
-    def __init__(self) -> None:
+    def __init__(self, vocab: Vocab) -> None:
+        self.vocab = vocab
         self.pattern: re.Pattern[str] = heading_pattern([])
         self.by_form: dict[str, SectionHeading] = {}
+        self._codes = WordCache(self._word_code)
 
     def initialize(self, get_examples: Any = None, *, nlp: Language | None = None,
                    lexicon_dir: str | None = None, overlays: list[str] | None = None) -> None:
@@ -56,13 +62,29 @@ class SectionSplitter:
 
     def find_headings(self, text: str) -> list[dict[str, Any]]:
         found = []
-        for match in self.pattern.finditer(text):
+        for match in self._heading_matches(text):
             group = "long" if "long" in self.pattern.groupindex and match.group("long") else "short"
             start, end = match.span(group)
             heading = self.by_form[text[start:end].casefold()]
             found.append({"id": heading.id, "heading_start": start, "heading_end": end,
                           "colon_end": match.end(), "heading": heading})
         return found
+
+    def _heading_matches(self, text: str) -> Iterator[re.Match[str]]:
+        """``self.pattern.finditer(text)``, tried only at the start of lines with a colon.
+
+        A heading ends in a colon on its own line; trying the long alternation of headings at
+        every line start of a note took a third of this component's time.
+        """
+        colon = text.find(":")
+        while colon >= 0:
+            match = self.pattern.match(text, text.rfind("\n", 0, colon) + 1)
+            if match:
+                yield match
+            line_end = text.find("\n", colon)
+            if line_end < 0:
+                return
+            colon = text.find(":", line_end)
 
     def __call__(self, doc: Doc) -> Doc:
         text = token_table(doc).text
@@ -84,36 +106,62 @@ class SectionSplitter:
             current["end"] = following["start"] if following else len(text)
         if not text:
             sections = []
-        doc._.klarjournal_sections = sections
+        write(doc, "klarjournal_sections", sections)
         self._set_sentence_starts(doc, text, {f["colon_end"] for f in headings},
                                   {f["heading_start"] for f in headings})
         return doc
 
-    @staticmethod
-    def _set_sentence_starts(doc: Doc, text: str, heading_ends: set[int],
+    def _word_code(self, word: str) -> int:
+        """What a word contributes to the sentence-start rule, as bits (see below)."""
+        lexeme = self.vocab[word]
+        code = 0
+        if ("\n" in word and lexeme.is_space) or word in SENTENCE_END:
+            code |= BREAKS_AFTER
+        if word.endswith(".") and len(word) > 1 and not lexeme.like_num:
+            code |= ABBREVIATION_PERIOD
+        if word[:1].isupper() and not word.isupper():
+            code |= CAPITALISED
+        if word in BULLETS:
+            code |= BULLET
+        return code
+
+    def _set_sentence_starts(self, doc: Doc, text: str, heading_ends: set[int],
                              heading_starts: set[int]) -> None:
+        """A token starts a sentence after a line break or a sentence-ending mark, after a
+        period-final word (not a number) when it is capitalised, at a bullet that begins its
+        line, at a heading and after a heading's colon.
+
+        The per-word part is one cached code per word, combined for the whole note at once;
+        only bullets and headings are looked at one by one.
+        """
         table = token_table(doc)
-        texts, idxs = table.texts, table.starts
-        starts = [True] if texts else []
-        # Each token against the one before it (zip, not indexing: this runs for every token).
-        pairs = zip(texts, table.ends, table.is_space, table.like_num, texts[1:], idxs[1:],
-                    strict=False)
-        for previous, previous_end, previous_space, previous_num, token_text, idx in pairs:
-            starts.append(
-                ("\n" in previous and previous_space)
-                or idx in heading_starts
-                or previous_end in heading_ends
-                or previous in SENTENCE_END
-                or (previous.endswith(".") and len(previous) > 1
-                    and token_text[:1].isupper() and not token_text.isupper()
-                    and not previous_num)
-                or (token_text in BULLETS and _starts_line(text, idx))
-            )
+        texts, idxs, ends = table.texts, table.starts, table.ends
+        if not texts:
+            write(doc, "klarjournal_sentence_starts", [])
+            return
+        codes = numpy.fromiter(map(self._codes.__getitem__, texts), dtype=numpy.int8,
+                               count=len(texts))
+        previous, current = codes[:-1], codes[1:]
+        starts = numpy.empty(len(texts), dtype=bool)
+        starts[0] = True
+        starts[1:] = ((previous & BREAKS_AFTER) != 0) | (
+            ((previous & ABBREVIATION_PERIOD) != 0) & ((current & CAPITALISED) != 0))
+        for i in numpy.flatnonzero(current & BULLET).tolist():
+            if not starts[i + 1] and _starts_line(text, idxs[i + 1]):
+                starts[i + 1] = True
+        for char in heading_starts:
+            i = bisect_left(idxs, char)
+            if 0 < i < len(idxs) and idxs[i] == char:
+                starts[i] = True
+        for char in heading_ends:
+            # Every token right after one that ends at the colon (ends never decrease).
+            i = bisect_left(ends, char)
+            while i < len(ends) - 1 and ends[i] == char:
+                starts[i + 1] = True
+                i += 1
         # Set all at once: assigning token.is_sent_start one by one rescans the doc each time.
-        if starts:
-            doc.from_array([SENT_START], numpy.array([1 if s else -1 for s in starts],
-                                                     dtype="int64").astype("uint64").reshape(-1, 1))
-        doc._.klarjournal_sentence_starts = starts
+        doc.from_array([SENT_START], numpy.where(starts, 1, -1).astype("uint64").reshape(-1, 1))
+        write(doc, "klarjournal_sentence_starts", starts.tolist())
 
 
 def _starts_line(text: str, char: int) -> bool:
@@ -126,4 +174,4 @@ def _starts_line(text: str, char: int) -> bool:
                            "doc._.klarjournal_sentence_starts"])
 def make_sections(nlp: Language, name: str) -> SectionSplitter:
     register_extensions()
-    return SectionSplitter()
+    return SectionSplitter(nlp.vocab)

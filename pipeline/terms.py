@@ -17,6 +17,7 @@ abbreviation. Quantities (doses, values, dates) are never looked into.
 """
 
 from collections import defaultdict
+from itertools import compress
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -29,9 +30,9 @@ from klarjournal.lexicon import Entry, load_lexicon
 from klarjournal.lexicon.danish import is_common, zipf
 from klarjournal.lexicon.keys import APOSTROPHES, exact, fold, shapes_differ
 from klarjournal.lexicon.schema import Slot
-from klarjournal.pipeline.extensions import register_extensions
+from klarjournal.pipeline.extensions import read, register_extensions, write
 from klarjournal.pipeline.quantities import protected_tokens
-from klarjournal.pipeline.tokens import TokenTable, cached_fold, token_table
+from klarjournal.pipeline.tokens import TokenTable, WordCache, cached_fold, token_table
 
 # Suffixes after an apostrophe on an abbreviation (EKG'et, CT'en, EKG'erne, KOL's).
 APOSTROPHE_SUFFIX_SLOT: dict[str, tuple[Slot, bool]] = {
@@ -86,7 +87,8 @@ class TermMatcher:
         self.fuzzy_pool: dict[str, list[str]] = {}
         # Readings depend only on the written word and the lexicon: words repeat from note to
         # note, so cache them (callers copy the dict before changing it).
-        self._word_reading = lru_cache(maxsize=200_000)(self._token_reading)
+        self._word_reading = WordCache(self._token_reading)
+        self._may_start = WordCache(self._may_start_term)
 
     def initialize(self, get_examples: Any = None, *, nlp: Language,
                    lexicon_dir: str | None = None, overlays: list[str] | None = None) -> None:
@@ -123,7 +125,9 @@ class TermMatcher:
                     self.entries[c.entry_id].kind == "term" for c in cands):
                 pool[key[0]].append(key)
         self.fuzzy_pool = dict(pool)
-        self._word_reading.cache_clear()  # readings of the previous lexicon no longer hold
+        # Readings of the previous lexicon no longer hold.
+        self._word_reading.clear()
+        self._may_start.clear()
 
     # -- lookup of one written form -------------------------------------------------------
     def _candidates(self, text: str) -> list[Candidate]:
@@ -227,18 +231,16 @@ class TermMatcher:
         protected = protected_tokens(doc)
         matches = _heading_matches(doc, text)
         taken = {i for m in matches for i in range(m["token_start"], m["token_end"])}
-        texts, keys, is_space = table.texts, table.keys, table.is_space
-        i, n = 0, len(texts)
-        while i < n:
-            word = texts[i]
-            # Most words start no term: rule them out here, with cached answers, before matching.
-            if i in taken or protected[i] or is_space[i] or not _has_letter(word) or (
-                    keys[i] not in self.phrase_first_keys and self._word_reading(word) is None):
-                i += 1
+        # Most words start no term: the cached answer per word rules them out for a whole
+        # note at once, and only the few tokens left are tried here.
+        candidates = compress(range(len(table.texts)), map(self._may_start.__getitem__,
+                                                              table.texts))
+        position = 0
+        for i in candidates:
+            if i < position or i in taken or protected[i]:
                 continue
             found = self._match_at(table, text, i, protected, taken)
             if found is None:
-                i += 1
                 continue
             end, reading = found
             start_char = table.starts[i]
@@ -247,23 +249,28 @@ class TermMatcher:
                      "token_end": end, "surface": text[start_char:char_end],
                      "negated": False, "uncertain": False, "historical": False,
                      "family": False, **reading}
-            match.pop("char_end", None)
+            if "char_end" in match:
+                del match["char_end"]
             matches.append(match)
-            i = end
+            position = end
         matches.sort(key=lambda m: m["start"])
-        doc._.klarjournal_matches = matches
+        write(doc, "klarjournal_matches", matches)
         return doc
+
+    def _may_start_term(self, word: str) -> bool:
+        """Whether a term can start at a token written ``word`` (a phrase, or a reading)."""
+        return _has_letter(word) and (cached_fold(word) in self.phrase_first_keys
+                                      or self._word_reading[word] is not None)
 
     def _match_at(self, table: TokenTable, text: str, i: int, protected: list[bool],
                   taken: set[int]) -> tuple[int, dict[str, Any]] | None:
         if table.keys[i] in self.phrase_first_keys:
             last = min(len(table.texts), i + self.max_phrase_tokens)
-            # A phrase never runs into a quantity or a span already taken (token i is free).
-            free_end = next((k for k in range(i + 1, last) if protected[k] or k in taken), last)
             # A longer phrase folds to an extension of a shorter one's key: stop growing it once
-            # its key begins no lexicon key, and try only the lengths up to there.
+            # its key begins no lexicon key, and try only the lengths up to there. A phrase
+            # never runs into a quantity or a span already taken (token i is free).
             start, longest = table.starts[i], i + 1
-            while longest < free_end and \
+            while longest < last and not protected[longest] and longest not in taken and \
                     cached_fold(text[start:table.ends[longest]]) in self.key_prefixes:
                 longest += 1
             for end in range(longest, i + 1, -1):
@@ -279,7 +286,7 @@ class TermMatcher:
                     return None
                 if candidates:
                     return end, self._reading(candidates, False, "lexicon", 1.0)
-        reading = self._word_reading(table.texts[i])
+        reading = self._word_reading[table.texts[i]]
         if reading is None:
             return None
         if "head_length" in reading:
@@ -320,7 +327,7 @@ def _has_letter(word: str) -> bool:
 def _heading_matches(doc: Doc, text: str) -> list[dict[str, Any]]:
     """Headings that are jargon (``Obj.:``, ``Anamnese:``) become spans with the patient heading."""
     matches = []
-    for section in doc._.klarjournal_sections or []:
+    for section in read(doc, "klarjournal_sections") or []:
         if not section["jargon"]:
             continue
         span = doc.char_span(section["heading_start"], section["heading_end"],

@@ -18,7 +18,7 @@ from spacy.util import compile_infix_regex, compile_prefix_regex, compile_suffix
 from klarjournal.lexicon import Lexicon, load_lexicon
 from klarjournal.lexicon.keys import APOSTROPHES
 from klarjournal.pipeline.extensions import register_extensions
-from klarjournal.pipeline.tokens import build_token_table
+from klarjournal.pipeline.tokens import build_token_table, word_info_cache
 
 
 def special_forms(lexicon: Lexicon) -> set[str]:
@@ -58,16 +58,19 @@ class ClinicalTokenizer(Tokenizer):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._seen: set[str] = set()
+        self._word_info = word_info_cache(self.vocab)
 
     def __call__(self, text: str) -> Doc:
         if len(self._seen) < self.max_cache_size:  # spaCy caches no more than this
-            new = set(text.split()) - self._seen
-            if new:
+            chunks = text.split()
+            # Once the words are known (most notes), checking is cheaper than a set difference.
+            if not self._seen.issuperset(chunks):
+                new = set(chunks) - self._seen
                 for chunk in new:
                     super().__call__(chunk)
                 self._seen |= new
         doc = super().__call__(text)
-        build_token_table(doc, text)
+        build_token_table(doc, text, self._word_info)
         return doc
 
     def _flush_cache(self) -> None:

@@ -10,6 +10,7 @@ from spacy.language import Language
 
 from klarjournal.lexicon import Lexicon, load_lexicon
 from klarjournal.pipeline.build import build_nlp
+from klarjournal.pipeline.extensions import read, write
 from klarjournal.pipeline.translation import Section, TranslatedSpan, Translation
 
 logger = logging.getLogger(__name__)
@@ -61,7 +62,7 @@ class Translator:
         docs = []
         for text, specialty in zip(texts, specialties, strict=True):
             doc = self.nlp.make_doc(text)
-            doc._.klarjournal_specialty = specialty
+            write(doc, "klarjournal_specialty", specialty)
             docs.append(doc)
         # What nlp.pipe does (components in order, those with .pipe fed batch_size docs at a
         # time), without its chain of generators: that cost a sixth of a short note's time.
@@ -74,12 +75,12 @@ class Translator:
                 for doc, text, note_id in zip(docs, texts, note_ids, strict=True)]
 
     def _translation(self, doc: Any, text: str, note_id: str | None) -> Translation:
-        result = doc._.klarjournal_translation
+        result = read(doc, "klarjournal_translation")
         return Translation(
             id=note_id,
             original=text,
             plain=result["plain"],
-            spans=[TranslatedSpan(**span) for span in result["spans"]],
+            spans=list(map(TranslatedSpan.from_fields, result["spans"])),
             sections=[Section(**section) for section in result["sections"]],
             unresolved=result["unresolved"],
             versions=dict(self.versions),
