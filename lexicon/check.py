@@ -104,5 +104,28 @@ def check_lay_readings(lexicon: Lexicon) -> list[Finding]:
     return findings
 
 
+def check_negation_kept_outside(lexicon: Lexicon) -> list[Finding]:
+    """A surface that swallows a forward negation cue ("ingen sygdomsindsigt") takes the cue out
+    of the text in front of the finding: the finding is not marked negated and the patient text
+    has no cue before it. A warning, for a reviewer: keep the phrase only when it is one concept
+    ("ikke HLR", "uden i.v. kontrast"); otherwise list the finding alone and let the context
+    rules mark it negated."""
+    cues = sorted((r.literal.lower() for r in lexicon.context_rules
+                   if r.category == "negated" and r.direction == "forward"),
+                  key=len, reverse=True)
+    findings = []
+    for entry in lexicon.entries:
+        for surface in entry.surfaces:
+            lowered = surface.lower()
+            cue = next((c for c in cues if lowered.startswith(c + " ")), None)
+            if cue:
+                findings.append(Finding("warning", entry.id, lexicon.origin.get(entry.id, "?"),
+                                        f"surface {surface!r} begins with the negation cue "
+                                        f"{cue!r}: keep only if the phrase is one concept, "
+                                        "else list the finding without the cue"))
+    return findings
+
+
 def check_lexicon(lexicon: Lexicon) -> list[Finding]:
-    return [*check_collisions(lexicon), *check_sources(lexicon), *check_lay_readings(lexicon)]
+    return [*check_collisions(lexicon), *check_sources(lexicon), *check_lay_readings(lexicon),
+            *check_negation_kept_outside(lexicon)]

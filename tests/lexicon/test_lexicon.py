@@ -1,5 +1,6 @@
 """The shipped lexicon passes its own check, and bad data fails loudly with file, line and id."""
 
+import dataclasses
 import json
 
 import pytest
@@ -96,3 +97,21 @@ def test_overlay_reaches_the_patient_text(tmp_path):
     translator = load_translator(lexicon_overlays=[overlay], use_model=False)
     assert translator.translate("Pt. fik taget XYZ-test.").plain == \
         "Patienten fik taget en særlig blodprøve."
+
+
+def test_a_surface_that_swallows_a_negation_cue_is_flagged_for_review():
+    from klarjournal.lexicon.check import check_negation_kept_outside
+    from klarjournal.lexicon.schema import ContextRule, Entry
+
+    lexicon = load_lexicon()
+    entry = Entry.model_validate({
+        "id": "t.ingen-x", "kind": "phrase", "surfaces": ["ingen sygdomsindsigt", "sygdomsindsigt"],
+        "expansion": "sygdomsindsigt", "lay": [{"text": "forståelse af at være syg"}],
+        "specialty": "psykiatri", "source": "klinisk-ordbog"})
+    rule = ContextRule.model_validate({"id": "neg.t", "literal": "ingen", "category": "negated",
+                                       "direction": "forward", "max_scope": 6,
+                                       "source": "klarjournal-context"})
+    probe = dataclasses.replace(lexicon, entries=(entry,), context_rules=(rule,))
+    findings = check_negation_kept_outside(probe)
+    assert [(f.severity, f.entry_id) for f in findings] == [("warning", "t.ingen-x")]
+    assert "ingen sygdomsindsigt" in findings[0].problem
