@@ -67,12 +67,12 @@ def _serve(args: argparse.Namespace) -> int:
 
 def served_app(settings: Settings | None = None) -> "FastAPI":
     """The app as `serve` runs it, in each worker: process set-up first, then ``create_app``."""
-    from klarjournal.service.app import create_app
-    from klarjournal.service.runtime import prepare_process
+    from klarjournal.service.app import create_app, load_pipeline
+    from klarjournal.service.runtime import frozen_after, prepare_process
 
     settings = settings if settings is not None else load_settings()
     prepare_process(settings)
-    return create_app(settings)
+    return create_app(settings, load=frozen_after(load_pipeline))
 
 
 def needs_fresh_process(settings: Settings) -> bool:

@@ -134,3 +134,18 @@ def test_lexicon_only_service_process_never_loads_torch():
     assert "torch loaded: False" in done
     assert "Patienten har åndenød." in done
     assert "malloc arenas 2" in done
+
+
+def test_served_pipeline_is_frozen_out_of_the_collector():
+    import gc
+
+    from klarjournal.service.runtime import frozen_after
+
+    loaded = []
+    load = frozen_after(lambda settings: loaded.append(settings) or StubTranslator())
+    try:
+        translator = load(Settings())
+        assert isinstance(translator, StubTranslator) and len(loaded) == 1
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
