@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test test-fast test-browser test-slow bench lexicon-check model clean
+.PHONY: install run test test-fast test-browser test-slow bench service-load soak lexicon-check model clean
 
 install: $(STAMP)
 
@@ -36,6 +36,15 @@ test-slow: install
 
 bench: install
 	$(BIN)/klarjournal bench
+
+# The service under load (1/8/32 clients, 60 s each), with the context model then without.
+service-load: install
+	$(BIN)/python bench/service_load.py --seconds 60
+	$(BIN)/python bench/service_load.py --seconds 60 --lexicon-only
+
+# 30 minutes of steady load, RSS sampled every 30 s; not in CI. SOAK_ARGS=--lexicon-only etc.
+soak: install
+	$(BIN)/python bench/service_soak.py --minutes 30 $(SOAK_ARGS)
 
 lexicon-check: install
 	$(BIN)/klarjournal lexicon check

@@ -2,11 +2,13 @@
 
 Starts the service on a random free loopback port (with a throw-away portal key, so the auth
 path is measured too), sends synthetic ~150-word notes from 1, 8 and 32 concurrent keep-alive
-clients for --seconds each, and prints req/s, p50/p95/p99 latency, errors and the server's RSS
-(all worker processes together) at start and end. The client is a minimal asyncio HTTP/1.1
-client so that it takes as little of the shared CPU as possible.
+clients for --seconds each, and prints req/s, p50/p95/p99 latency, errors, the server's CPU
+time per request (all its processes; unlike req/s it hardly depends on what else the machine is
+running) and its RSS (all worker processes together) at start and end. The client is a minimal
+asyncio HTTP/1.1 client so that it takes as little of the shared CPU as possible.
 
-    .venv/bin/python bench/service_load.py --seconds 10
+    .venv/bin/python bench/service_load.py --seconds 60                  # with the context model
+    .venv/bin/python bench/service_load.py --seconds 60 --lexicon-only  # USE_MODEL=false
 """
 
 import argparse
@@ -60,11 +62,7 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def process_tree_memory_mb(root: int) -> tuple[float, float]:
-    """RSS and PSS of ``root`` and all its descendants (uvicorn workers), in MB.
-
-    RSS counts shared library pages (torch, spaCy) once per process; PSS splits them among
-    the processes sharing them, so its sum is what the machine really spends."""
+def _process_tree(root: int) -> list[int]:
     children: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -75,11 +73,34 @@ def process_tree_memory_mb(root: int) -> tuple[float, float]:
         except (OSError, IndexError, ValueError):
             continue
         children.setdefault(ppid, []).append(int(entry))
-    rss_kb = pss_kb = 0
-    stack = [root]
+    tree, stack = [], [root]
     while stack:
         pid = stack.pop()
+        tree.append(pid)
         stack.extend(children.get(pid, []))
+    return tree
+
+
+def process_tree_cpu_seconds(root: int) -> float:
+    """User + system CPU time of ``root`` and its descendants so far."""
+    total = 0.0
+    for pid in _process_tree(root):
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def process_tree_memory_mb(root: int) -> tuple[float, float]:
+    """RSS and PSS of ``root`` and all its descendants (uvicorn workers), in MB.
+
+    RSS counts shared library pages (torch, spaCy) once per process; PSS splits them among
+    the processes sharing them, so its sum is what the machine really spends."""
+    rss_kb = pss_kb = 0
+    for pid in _process_tree(root):
         try:
             with open(f"/proc/{pid}/smaps_rollup") as rollup:
                 for line in rollup:
@@ -122,6 +143,9 @@ class Server:
 
     def memory_mb(self) -> tuple[float, float]:
         return process_tree_memory_mb(self.process.pid)
+
+    def cpu_seconds(self) -> float:
+        return process_tree_cpu_seconds(self.process.pid)
 
     def stop(self) -> None:
         self.process.terminate()
@@ -191,10 +215,20 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
-def report_row(clients: int, results: Results, elapsed: float) -> str:
+HEADER = (f"{'clients':>7} {'requests':>9} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} "
+          f"{'p99 ms':>8} {'errors':>7} {'cpu ms/req':>10}")
+
+
+def report_row(clients: int, results: Results, elapsed: float,
+               server_cpu: float | None = None) -> str:
     ms = [v * 1000 for v in results.latencies]
+    cpu = f"{server_cpu * 1000 / len(ms):>10.2f}" if server_cpu is not None and ms else ""
     return (f"{clients:>7} {len(ms):>9} {len(ms) / elapsed:>8.1f} {percentile(ms, 50):>8.1f} "
-            f"{percentile(ms, 95):>8.1f} {percentile(ms, 99):>8.1f} {results.errors:>7}")
+            f"{percentile(ms, 95):>8.1f} {percentile(ms, 99):>8.1f} {results.errors:>7} {cpu}")
+
+
+def path_env(lexicon_only: bool) -> dict[str, str]:
+    return {"KLARJOURNAL_USE_MODEL": "false"} if lexicon_only else {}
 
 
 def build_notes(count: int, words: int) -> list[bytes]:
@@ -207,8 +241,10 @@ def main() -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=60, help="per concurrency level")
     parser.add_argument("--clients", default="1,8,32", help="comma-separated levels")
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
-                        help="server worker processes (default: one per core)")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="server worker processes (default 1, as `serve`)")
+    parser.add_argument("--lexicon-only", action="store_true",
+                        help="serve without the context model (KLARJOURNAL_USE_MODEL=false)")
     parser.add_argument("--words", type=int, default=150, help="words per synthetic note")
     parser.add_argument("--warmup", type=float, default=3, help="seconds before measuring")
     args = parser.parse_args()
@@ -217,25 +253,28 @@ def main() -> int:
         parser.error("--seconds must be positive and clients between 1 and 256")
 
     notes = build_notes(200, args.words)
-    server = Server(args.workers, secrets.token_urlsafe(24))
+    server = Server(args.workers, secrets.token_urlsafe(24), path_env(args.lexicon_only))
     try:
         ready = server.wait_ready()
         asyncio.run(drive(server.port, server.key, notes, 4, args.warmup))
         rss_start, pss_start = server.memory_mb()
         print(f"klarjournal service load: {os.cpu_count()} cores, {args.workers} worker(s), "
-              f"~{args.words}-word notes, {args.seconds:g} s per level, loopback")
+              f"~{args.words}-word notes, {args.seconds:g} s per level, loopback; "
+              f"load average {os.getloadavg()[0]:.1f} before")
         print(f"pipeline: {ready['versions']} model {ready['model_status']}")
-        print(f"{'clients':>7} {'requests':>9} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} "
-              f"{'p99 ms':>8} {'errors':>7}")
+        print(HEADER)
         for clients in levels:
+            cpu_before = server.cpu_seconds()
             results, elapsed = asyncio.run(drive(server.port, server.key, notes, clients,
                                                  args.seconds))
-            print(report_row(clients, results, elapsed), flush=True)
+            print(report_row(clients, results, elapsed, server.cpu_seconds() - cpu_before),
+                  flush=True)
             if set(results.statuses) - {200}:
                 print(f"        statuses: {results.statuses}")
         rss_end, pss_end = server.memory_mb()
         print(f"server memory, all processes: RSS start {rss_start:.0f} MB, end {rss_end:.0f} MB;"
-              f" PSS start {pss_start:.0f} MB, end {pss_end:.0f} MB")
+              f" PSS start {pss_start:.0f} MB, end {pss_end:.0f} MB; load average "
+              f"{os.getloadavg()[0]:.1f} after")
     finally:
         server.stop()
     return 0
