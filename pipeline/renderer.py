@@ -165,7 +165,7 @@ def _period_ends_sentence(table: TokenTable, text: str, match: dict[str, Any],
     if following[:1] in ("\n", "\r"):
         return False
     next_index = match["token_end"]
-    while next_index < len(table.texts) and table.is_space[next_index]:
+    while next_index < len(table.texts) and table.infos[next_index].is_space:
         next_index += 1
     return next_index < len(table.texts) and table.starts[next_index] in sentence_starts
 

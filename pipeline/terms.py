@@ -276,7 +276,7 @@ class TermMatcher:
             for end in range(longest, i + 1, -1):
                 # A phrase never ends on punctuation: that belongs to the sentence, and the
                 # lexicon's own periods are inside single tokens (``pulm.``).
-                if table.is_space[end - 1] or table.is_punct[end - 1]:
+                if table.infos[end - 1].is_space or table.infos[end - 1].is_punct:
                     continue
                 phrase = text[start:table.ends[end - 1]]
                 if "\n" in phrase:

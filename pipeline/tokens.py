@@ -9,6 +9,7 @@ Python step per token.
 """
 
 from collections.abc import Callable
+from operator import itemgetter
 from typing import Generic, NamedTuple, TypeVar
 
 from spacy.attrs import IDX, LENGTH
@@ -47,6 +48,9 @@ class WordInfo(NamedTuple):
     like_num: bool
 
 
+_KEY = itemgetter(0)  # WordInfo.key
+
+
 def word_info_cache(vocab: Vocab) -> WordCache[WordInfo]:
     def compute(word: str) -> WordInfo:
         lexeme = vocab[word]
@@ -61,9 +65,7 @@ class TokenTable(NamedTuple):
     starts: list[int]  # token.idx
     ends: list[int]  # token.idx + len(token.text)
     keys: list[str]  # fold(token.text), the term matcher's and the context rules' key
-    is_space: list[bool]
-    is_punct: list[bool]
-    like_num: list[bool]
+    infos: list[WordInfo]  # the key and lexical flags of each token's word
 
 
 def token_table(doc: Doc) -> TokenTable:
@@ -77,13 +79,13 @@ def token_table(doc: Doc) -> TokenTable:
 def build_token_table(doc: Doc, text: str, infos: WordCache[WordInfo]) -> TokenTable:
     """Build and keep the table of ``doc``, whose text is ``text`` (the tokenizer knows it)."""
     if not len(doc):
-        table = TokenTable(text, [], [], [], [], [], [], [])
+        table = TokenTable(text, [], [], [], [], [])
     else:
         columns = doc.to_array([IDX, LENGTH])
         starts = columns[:, 0].tolist()
         ends = (columns[:, 0] + columns[:, 1]).tolist()
         texts = [text[start:end] for start, end in zip(starts, ends)]
-        keys, is_space, is_punct, like_num = map(list, zip(*map(infos.__getitem__, texts)))
-        table = TokenTable(text, texts, starts, ends, keys, is_space, is_punct, like_num)
+        word_infos = list(map(infos.__getitem__, texts))
+        table = TokenTable(text, texts, starts, ends, list(map(_KEY, word_infos)), word_infos)
     write(doc, "klarjournal_tokens", table)
     return table

@@ -59,6 +59,19 @@ class Translator:
                 raise TypeError(f"note text must be str, not {type(text).__name__}")
             if len(text) > self.max_chars:
                 raise NoteTooLongError(len(text), self.max_chars)
+        translations: list[Translation] = []
+        # batch_size notes at a time through the whole pipeline: the docs of one batch are
+        # dropped before the next is made, so memory (and the garbage collector's work) stays
+        # the same for ten notes or ten thousand.
+        step = max(batch_size, 1)
+        for first in range(0, len(texts), step):
+            batch = slice(first, first + step)
+            translations += self._translate_batch(texts[batch], note_ids[batch],
+                                                  specialties[batch], batch_size)
+        return translations
+
+    def _translate_batch(self, texts: Sequence[str], note_ids: Sequence[str | None],
+                         specialties: Sequence[str | None], batch_size: int) -> list[Translation]:
         docs = []
         for text, specialty in zip(texts, specialties, strict=True):
             doc = self.nlp.make_doc(text)

@@ -76,3 +76,20 @@ def test_capitalised_word_is_jargon_only_where_it_starts_a_sentence(nlp):
     assert not jargon.looks_like_jargon("Xylofagitis", sentence_start=False)
     assert jargon.looks_like_jargon("xylofagitis", sentence_start=False)
     assert not jargon.looks_like_jargon("hoste", sentence_start=True)
+
+
+def test_units_grouped_by_first_character_match_as_the_flat_alternation():
+    import random
+    import re
+
+    from klarjournal.pipeline.quantities import UNITS, _alternation_by_first_character
+
+    grouped = re.compile(_alternation_by_first_character(UNITS))
+    flat = re.compile("|".join(re.escape(u).replace(r"\ ", r"\s?") for u in UNITS))
+    rng = random.Random(3)
+    texts = [unit + rng.choice(["", " ", "/l", "2", "x"]) for unit in UNITS]
+    texts += ["".join(rng.choice([*UNITS, " ", "7,2", "x", "ø"]) for _ in range(6))
+              for _ in range(500)]
+    for text in texts:
+        assert [m.span() for m in grouped.finditer(text)] == \
+            [m.span() for m in flat.finditer(text)]
