@@ -56,6 +56,9 @@ def make_note(rng: random.Random, words: int) -> str:
     return " ".join(parts)
 
 
+CORPUS = Path(__file__).resolve().parent.parent / "evaluation" / "corpus"
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -231,9 +234,23 @@ def path_env(lexicon_only: bool) -> dict[str, str]:
     return {"KLARJOURNAL_USE_MODEL": "false"} if lexicon_only else {}
 
 
-def build_notes(count: int, words: int) -> list[bytes]:
+def build_notes(count: int, words: int, corpus: bool = False) -> list[bytes]:
+    """Synthetic notes from SENTENCES, or with ``corpus`` the evaluation corpus's hand-written
+    notes joined to about ``words`` words each (these ask the context model far more often)."""
     rng = random.Random(7)
-    return [json.dumps({"text": make_note(rng, words)}).encode() for _ in range(count)]
+    if not corpus:
+        return [json.dumps({"text": make_note(rng, words)}).encode() for _ in range(count)]
+    texts = []
+    for name in ("dev.jsonl", "test.jsonl"):
+        with open(CORPUS / name, encoding="utf-8") as lines:
+            texts.extend(json.loads(line)["text"] for line in lines if line.strip())
+    notes = []
+    for _ in range(count):
+        parts: list[str] = []
+        while sum(len(p.split()) for p in parts) < words:
+            parts.append(rng.choice(texts))
+        notes.append(json.dumps({"text": "\n\n".join(parts)}).encode())
+    return notes
 
 
 def main() -> int:
@@ -245,21 +262,24 @@ def main() -> int:
                         help="server worker processes (default 1, as `serve`)")
     parser.add_argument("--lexicon-only", action="store_true",
                         help="serve without the context model (KLARJOURNAL_USE_MODEL=false)")
-    parser.add_argument("--words", type=int, default=150, help="words per synthetic note")
+    parser.add_argument("--words", type=int, default=150, help="words per note")
+    parser.add_argument("--corpus", action="store_true",
+                        help="notes joined from the evaluation corpus instead of synthetic ones")
     parser.add_argument("--warmup", type=float, default=3, help="seconds before measuring")
     args = parser.parse_args()
     levels = [int(c) for c in args.clients.split(",")]
     if args.seconds <= 0 or min(levels) < 1 or max(levels) > 256:
         parser.error("--seconds must be positive and clients between 1 and 256")
 
-    notes = build_notes(200, args.words)
+    notes = build_notes(200, args.words, args.corpus)
     server = Server(args.workers, secrets.token_urlsafe(24), path_env(args.lexicon_only))
     try:
         ready = server.wait_ready()
         asyncio.run(drive(server.port, server.key, notes, 4, args.warmup))
         rss_start, pss_start = server.memory_mb()
         print(f"klarjournal service load: {os.cpu_count()} cores, {args.workers} worker(s), "
-              f"~{args.words}-word notes, {args.seconds:g} s per level, loopback; "
+              f"~{args.words}-word {'corpus' if args.corpus else 'synthetic'} notes, "
+              f"{args.seconds:g} s per level, loopback; "
               f"load average {os.getloadavg()[0]:.1f} before")
         print(f"pipeline: {ready['versions']} model {ready['model_status']}")
         print(HEADER)

@@ -80,20 +80,23 @@ def needs_fresh_process(settings: Settings) -> bool:
 
     ``klarjournal`` reaches this command through the pipeline's CLI, which has imported spaCy
     and with it torch (~180 MB per process, needed only by the context model), and glibc reads
-    MALLOC_ARENA_MAX only when a process starts. ``python -m klarjournal.service.cli`` starts
+    its MALLOC_* settings (``runtime.MALLOC_ENV``) only when a process starts. ``python -m klarjournal.service.cli`` starts
     without either; it never restarts itself.
     """
     main_spec = getattr(sys.modules.get("__main__"), "__spec__", None)
     if main_spec is not None and main_spec.name == __spec__.name:
         return False
-    return "MALLOC_ARENA_MAX" not in os.environ or (
+    from klarjournal.service.runtime import malloc_env
+
+    return not malloc_env().keys() <= os.environ.keys() or (
         not settings.use_model and "torch" in sys.modules)
 
 
 def _exec_service_main(args: argparse.Namespace) -> None:
-    from klarjournal.service.runtime import MALLOC_ARENAS
+    from klarjournal.service.runtime import malloc_env
 
-    os.environ.setdefault("MALLOC_ARENA_MAX", str(MALLOC_ARENAS))
+    for name, value in malloc_env().items():
+        os.environ.setdefault(name, value)
     argv = [sys.executable, "-m", __spec__.name, "serve", "--host", args.host,
             "--port", str(args.port), "--workers", str(args.workers),
             "--log-level", args.log_level, *(["--no-access-log"] if args.no_access_log else [])]

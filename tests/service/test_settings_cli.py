@@ -67,6 +67,7 @@ def test_serve_prints_how_to_open_and_authenticate(monkeypatch, capsys, workers,
     monkeypatch.setenv("KLARJOURNAL_API_KEYS", keys)
     # Already set, as after serve's restart in a clean process (which would replace pytest).
     monkeypatch.setenv("MALLOC_ARENA_MAX", "2")
+    monkeypatch.setenv("MALLOC_MMAP_THRESHOLD_", "262144")
     monkeypatch.setattr("klarjournal.service.runtime.prepare_process", lambda settings: [])
     assert main(["serve", "--port", "8123", "--workers", str(workers)]) == 0
     out = capsys.readouterr().out
