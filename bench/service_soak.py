@@ -6,7 +6,7 @@ whether memory stayed flat: the last fifth of the samples may exceed the first f
 warm-up) by at most --tolerance-mb. Also prints the least-squares RSS slope in MB per hour.
 
     make soak                                          # = the line below
-    .venv/bin/python bench/service_soak.py --minutes 30 [--lexicon-only]
+    .venv/bin/python bench/service_soak.py --minutes 30 [--lexicon-only] [--corpus]
 """
 
 import argparse
@@ -58,6 +58,8 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=1, help="default 1, as `serve`")
     parser.add_argument("--lexicon-only", action="store_true",
                         help="serve without the context model (KLARJOURNAL_USE_MODEL=false)")
+    parser.add_argument("--corpus", action="store_true",
+                        help="evaluation-corpus notes (ask the context model) instead of synthetic")
     parser.add_argument("--every", type=float, default=30, help="seconds between samples")
     parser.add_argument("--tolerance-mb", type=float, default=30)
     args = parser.parse_args()
@@ -66,11 +68,12 @@ def main() -> int:
     if not 1 <= args.clients <= 256 or args.every <= 0:
         parser.error("clients must be 1..256 and --every positive")
 
-    notes = build_notes(200, 150)
+    notes = build_notes(200, 150, args.corpus)
     server = Server(args.workers, secrets.token_urlsafe(24), path_env(args.lexicon_only))
     try:
         ready = server.wait_ready()
         print(f"soak: {args.minutes:g} min, {args.clients} clients, {args.workers} worker(s), "
+              f"{'corpus' if args.corpus else 'synthetic'} notes, "
               f"model {ready['model_status']}, load average {os.getloadavg()[0]:.1f}",
               flush=True)
         cpu_before = server.cpu_seconds()
