@@ -205,8 +205,10 @@ def pipeline_choices(items: Sequence[SenseItem],
 
 
 def meanings(lexicon: Lexicon) -> dict[str, str]:
-    """Sense id -> its expansion, case-folded: two ids with one expansion are one meaning (the
-    dotted ``d.d.`` is its own unambiguous entry with the meaning of ``DD``'s first sense)."""
+    """Sense id -> its expansion, case-folded. A chosen reading has the gold meaning when its
+    expansion is the gold sense's or contains it: the dotted ``d.d.`` is its own entry with the
+    meaning of ``DD``'s first sense, and a longer entry that took the span ("CT thorax" ->
+    "CT-scanning af thorax", "P-Ca" -> "plasma-calcium") keeps the meaning of its part."""
     return {sense.id: sense.expansion.casefold()
             for entry in lexicon.entries for sense in entry.all_senses()}
 
@@ -218,8 +220,10 @@ def tally(items: Sequence[SenseItem], choices: Sequence[SenseChoice],
     def right(item: SenseItem, choice: SenseChoice) -> bool:
         if choice.sense is None:
             return False
-        return choice.sense == item.sense or (
-            choice.sense in meaning and meaning.get(choice.sense) == meaning.get(item.sense))
+        if choice.sense == item.sense:
+            return True
+        chosen, gold = meaning.get(choice.sense), meaning.get(item.sense)
+        return bool(chosen and gold) and gold in chosen
 
     hits = [right(i, c) for i, c in zip(items, choices, strict=True)]
     abstained = sum(1 for c in choices if c.abstained)

@@ -47,7 +47,7 @@ def pipeline_decision_choices(ranker: SenseRanker, items: Sequence[Any], lexicon
     """What the pipeline shows: cues where they decide, else model and cues combined, with the
     settings tuned on the development contexts (``sense_settings`` in ``ranker.json``)."""
     from klarjournal.evaluation.senses_eval import SenseChoice, entry_for
-    from klarjournal.models.tune_senses import collect, decision_for
+    from klarjournal.models.tune_senses import LOW_CONFIDENCE, collect, decision_for
     from klarjournal.pipeline.senses import SenseSettings
 
     settings = SenseSettings(**ranker.meta.get("sense_settings", {}))
@@ -58,7 +58,10 @@ def pipeline_decision_choices(ranker: SenseRanker, items: Sequence[Any], lexicon
             choices.append(SenseChoice(None, True))
             continue
         decision = decision_for(row, settings)
-        choices.append(SenseChoice(entry.all_senses()[decision.index].id, decision.abstained))
+        # Shown as uncertain, as the evaluation counts it: abstained or below the renderer's
+        # low-confidence threshold.
+        uncertain = decision.abstained or decision.confidence < LOW_CONFIDENCE
+        choices.append(SenseChoice(entry.all_senses()[decision.index].id, uncertain))
     return choices
 
 

@@ -73,13 +73,14 @@ def collect(items: Sequence[SenseItem], lexicon: Lexicon, ranker: SenseRanker
             rows.append(None)
             continue
         positions.append(len(rows))
+        # The pipeline knows a section only from a heading in the text; a context's section
+        # label is metadata it never sees, so tuning must not see it either.
         rows.append(TuneRow(ids.index(item.sense),
-                            cue_scores(senses, nearby_words(item), item.section, item.specialty,
+                            cue_scores(senses, nearby_words(item), None, item.specialty,
                                        item.text[item.end:item.end + VALUE_LOOKAHEAD_CHARS]),
                             []))
         rank_items.append(RankItem(item.text, item.start, item.end,
-                                   [candidate_text(s) for s in senses], item.section,
-                                   item.specialty))
+                                   [candidate_text(s) for s in senses], None, item.specialty))
     for position, probabilities in zip(positions, ranker.rank(rank_items), strict=True):
         row = rows[position]
         assert row is not None

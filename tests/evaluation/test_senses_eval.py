@@ -112,3 +112,14 @@ def test_a_sense_of_another_entry_with_the_same_meaning_counts_as_right():
     assert tally([item], [SenseChoice("dd-punktum", False)], meaning).correct == 1
     assert tally([item], [SenseChoice("dd.diff", False)], meaning).correct == 0
     assert tally([item], [SenseChoice(None, True)], meaning).correct == 0
+
+
+def test_a_longer_entry_that_took_the_span_keeps_the_meaning_of_its_part():
+    from klarjournal.evaluation.corpus_io import SenseItem
+    from klarjournal.evaluation.senses_eval import SenseChoice, tally
+
+    item = SenseItem("ct-001", "CT thorax i dag.", 0, 2, "CT", "ct.scan")
+    meaning = {"ct.scan": "ct-scanning", "ct.klamydia": "klamydia",
+               "rad.ct-thorax": "ct-scanning af thorax"}
+    assert tally([item], [SenseChoice("rad.ct-thorax", False)], meaning).correct == 1
+    assert tally([item], [SenseChoice("ct.klamydia", False)], meaning).correct == 0

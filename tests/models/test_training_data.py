@@ -74,9 +74,13 @@ def test_generated_data_is_reproducible_from_the_seed(lexicon):
     assert first == second
 
 
-def test_shipped_config_loads_and_unknown_keys_are_refused(tmp_path: Path):
+def test_shipped_config_describes_the_shipped_model_and_unknown_keys_are_refused(tmp_path: Path):
+    from klarjournal.models.ranker import shipped_model_dir
+
     config = load_config()
-    assert config.pretrain.num_layers == 4 and config.pretrain.hidden_size == 256
+    shipped = json.loads((shipped_model_dir() / "config.json").read_text(encoding="utf-8"))
+    assert (config.pretrain.num_layers, config.pretrain.hidden_size) == \
+        (shipped["num_hidden_layers"], shipped["hidden_size"])
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"pretrain": {"hidden": 128}}), encoding="utf-8")
     with pytest.raises(ValueError, match="hidden"):
