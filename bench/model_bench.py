@@ -3,7 +3,7 @@
 Contexts are generated from the lexicon's ambiguous entries (templates of
 ``klarjournal.models.sense_data``), not read from any test file.
 
-    python bench/model_bench.py [--model PATH] [--spans 200] [--threads 2]
+    python bench/model_bench.py [--model PATH] [--spans 200] [--threads 1]
 """
 
 import argparse
@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", help="checkpoint folder (default: the shipped ranker)")
     parser.add_argument("--spans", type=int, default=200)
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--batch-size", type=int, default=64)
     args = parser.parse_args(argv)
 
