@@ -175,7 +175,7 @@ class TermMatcher:
         The first part must be everyday Danish or a lexicon form too; the reading joins the
         first part as written to the last part's lay reading, marked as a composed reading.
         """
-        if not word.isalpha() or len(word) < 9 or is_common(word):
+        if not word.isalpha() or len(word) < 9:
             return None
         for cut in range(3, len(word) - 4):
             head, tail = word[:cut], word[cut:]
@@ -184,6 +184,9 @@ class TermMatcher:
                 continue
             bare_head = head[:-1] if head[-1:] in "se" and len(head) > 3 else head
             if is_common(head) or is_common(bare_head):
+                # An everyday compound is no term (tested last: word frequencies are slow).
+                if is_common(word):
+                    return None
                 reading = self._reading(found, False, "fuzzy", self.compound_confidence)
                 return {**reading, "compound_head": head}
         return None
@@ -201,11 +204,13 @@ class TermMatcher:
                     found = self.term_bases[word[: -len(ending)]]
                     return self._reading(found, genitive, "fuzzy", self.inflection_confidence,
                                          slot=slot)
-        if len(key) < MIN_FUZZY_LENGTH or is_common(key):
+        if len(key) < MIN_FUZZY_LENGTH:
             return None
         best = process.extractOne(key, self.fuzzy_pool.get(key[0], []), scorer=fuzz.ratio,
                                   score_cutoff=self.fuzzy_threshold)
-        if best is None:
+        # An everyday word is never read as a misspelt term. The word-frequency test costs three
+        # times the fuzzy search on a new word: only for the few words close to a term.
+        if best is None or is_common(key):
             return None
         found = self.by_key[best[0]]
         return self._reading(found, False, "fuzzy", round(best[1] / 100, 3))
