@@ -88,7 +88,9 @@ def write_card(model_dir: Path, manifest: dict[str, Any], pretrain: dict[str, An
         f"{arch.get('intermediate_size')}, input {meta['max_length']} tokens; "
         f"{meta['parameters']:,} parameters; vocabulary {arch.get('vocab_size'):,} "
         "(here: cased WordPiece trained on the same text, æ/ø/å kept, no accent stripping)",
-        f"- Weights: `model.safetensors`, {size_mb:.1f} MB (float32)",
+        f"- Weights: `model.safetensors`, {size_mb:.1f} MB (float32)"
+        + ("; the linear layers run in int8 at inference (`int8_inference` in `ranker.json`)"
+           if meta.get("int8_inference") else ""),
         "- Everything trained from scratch on this machine's 2-core CPU (shared with other work, "
         f"{config['pretrain']['threads']} torch thread(s)); no "
         "pretrained weights were downloaded. `klarjournal train` reproduces it end to end.",

