@@ -229,9 +229,17 @@ class SenseRanker:
                 pairs.append((context, evidence_text(item, candidate, self.window_chars)))
                 owners.append(index)
         logits: list[float] = []
+        if self.meta.get("int8_inference"):
+            # Dynamic int8 scales each batch by its own range: one item's candidates per batch
+            # keep its scores independent of whatever else is ranked with it (same note, same
+            # reading, whatever the batch). It costs little: a span alone is as fast here.
+            bounds = [i for i in range(len(pairs)) if i == 0 or owners[i] != owners[i - 1]]
+        else:
+            bounds = list(range(0, len(pairs), batch_size))
         with torch.inference_mode():
-            for first in range(0, len(pairs), batch_size):
-                chunk = pairs[first:first + batch_size]
+            ends = [*bounds[1:], len(pairs)] if bounds else []
+            for first, last in zip(bounds, ends, strict=True):
+                chunk = pairs[first:last]
                 encoded = self.tokenizer(
                     [p[0] for p in chunk], [p[1] for p in chunk], truncation="longest_first",
                     max_length=self.max_length, padding=True, return_tensors="pt")
