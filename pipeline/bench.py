@@ -19,7 +19,7 @@ from typing import Any
 import ahocorasick
 
 from klarjournal.lexicon import Lexicon, load_lexicon
-from klarjournal.pipeline.translator import Translator, load_translator
+from klarjournal.pipeline.translator import Translator, freeze_loaded_heap, load_translator
 
 
 def corpus_notes() -> list[str]:
@@ -118,6 +118,7 @@ def run_bench(count: int = 1000, words: int = 150, seed: int = 7,
     notes = make_notes(count, words, seed)
     translator = load_translator(use_model=use_model)
     floor = aho_corasick_floor(load_lexicon())
+    freeze_loaded_heap()  # as the CLI and the service do after loading
     translator.translate(notes[0])  # first-call set-up (not the caches of the other notes)
     cold = _measure("klarjournal cold", notes, translator.translate)
     warm = _measure("klarjournal warm", notes, translator.translate)

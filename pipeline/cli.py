@@ -51,9 +51,11 @@ def _add_pipeline_options(parser: argparse.ArgumentParser) -> None:
 
 
 def translator_from_args(args: argparse.Namespace) -> "Translator":
-    from klarjournal.pipeline.translator import load_translator
+    from klarjournal.pipeline.translator import freeze_loaded_heap, load_translator
 
-    return load_translator(args.lexicon_dir, args.lexicon, args.model, not args.no_model)
+    translator = load_translator(args.lexicon_dir, args.lexicon, args.model, not args.no_model)
+    freeze_loaded_heap()
+    return translator
 
 
 def _translate(args: argparse.Namespace) -> int:

@@ -136,6 +136,8 @@ class SenseChooser:
         self.overrides = overrides
         self.settings = SenseSettings(**overrides)
         self.entries: dict[str, Entry] = {}
+        # Senses of each ambiguous entry, built once (Entry.all_senses builds a new list).
+        self.senses: dict[str, list[Sense]] = {}
         self.ranker: Any = None
         self.model_status = "disabled"
         self.model_version = "none"
@@ -145,6 +147,7 @@ class SenseChooser:
                    model_path: str | None = None) -> None:
         lexicon = load_lexicon(lexicon_dir, overlays or [])
         self.entries = {e.id: e for e in lexicon.entries if e.is_ambiguous}
+        self.senses = {entry_id: e.all_senses() for entry_id, e in self.entries.items()}
         self.ranker, self.settings = None, SenseSettings(**self.overrides)
         if not self.use_model:
             return
@@ -184,8 +187,10 @@ class SenseChooser:
             for match in doc._.klarjournal_matches or []:
                 if not match.get("ambiguous") or match["entry"] not in self.entries:
                     continue
-                senses = self.entries[match["entry"]].all_senses()
-                following = doc.text[match["end"]:match["end"] + VALUE_LOOKAHEAD_CHARS]
+                senses = self.senses[match["entry"]]
+                # The token table keeps the text: doc.text is rebuilt from every token.
+                text = token_table(doc).text
+                following = text[match["end"]:match["end"] + VALUE_LOOKAHEAD_CHARS]
                 scores = cue_scores(senses, self._nearby_words(doc, match),
                                     section_at(doc, match["start"]), doc._.klarjournal_specialty,
                                     following)
@@ -213,9 +218,9 @@ class SenseChooser:
 
         items = []
         for doc, match, _ in pending:
-            senses = self.entries[match["entry"]].all_senses()
+            senses = self.senses[match["entry"]]
             items.append(RankItem(
-                text=doc.text, start=match["start"], end=match["end"],
+                text=token_table(doc).text, start=match["start"], end=match["end"],
                 # With the sense's cues, specialties and sections the ranker sees the lexicon's
                 # evidence; with expansion and lay alone it is barely above the default sense.
                 candidates=[candidate_text(sense) for sense in senses],
@@ -223,7 +228,7 @@ class SenseChooser:
                 specialty=doc._.klarjournal_specialty,
             ))
         for (_, match, scores), probs in zip(pending, self.ranker.rank(items), strict=True):
-            senses = self.entries[match["entry"]].all_senses()
+            senses = self.senses[match["entry"]]
             self._apply(match, senses, decide_with_model(probs, scores, self.settings))
 
 

@@ -165,7 +165,9 @@ class TermMatcher:
                     return self._reading(found, genitive, "lexicon", 1.0, slot=slot)
         if text.endswith("s") and (len(text) > 3 or text[:-1].isupper()):
             found = self._candidates(text[:-1])
-            if found:
+            # A derived form that is everyday Danish is that word ("aftes" is no genitive of
+            # "afte"); listed forms and acronyms (KOL's, KOLs) are read as written.
+            if found and (text[:-1].isupper() or not is_common(text)):
                 return self._reading(found, True, "lexicon", 1.0)
         return self._inflected_or_misspelt(text)
 
@@ -201,6 +203,10 @@ class TermMatcher:
                 continue
             for ending, slot in NOUN_ENDINGS:
                 if word.endswith(ending) and word[: -len(ending)] in self.term_bases:
+                    # "aften" is the evening, not "afte" + -n: a regular ending never turns
+                    # an everyday word into a term.
+                    if is_common(key):
+                        return None
                     found = self.term_bases[word[: -len(ending)]]
                     return self._reading(found, genitive, "fuzzy", self.inflection_confidence,
                                          slot=slot)
@@ -248,14 +254,14 @@ class TermMatcher:
             if found is None:
                 continue
             end, reading = found
-            start_char = table.starts[i]
+            start_char = table.starts[i] + reading.get("tail_offset", 0)
             char_end = reading.get("char_end", table.ends[end - 1])
             match = {"start": start_char, "end": char_end, "token_start": i,
                      "token_end": end, "surface": text[start_char:char_end],
                      "negated": False, "uncertain": False, "historical": False,
                      "family": False, **reading}
-            if "char_end" in match:
-                del match["char_end"]
+            match.pop("char_end", None)
+            match.pop("tail_offset", None)
             matches.append(match)
             position = end
         matches.sort(key=lambda m: m["start"])
@@ -321,6 +327,13 @@ class TermMatcher:
             direct = self._candidates(head)
             if direct and not self._everyday(direct):
                 return {**self._reading(direct, False, "lexicon", 1.0), "head_length": len(head)}
+        lead, _, last = word.rpartition("-")
+        if lead and len(last) >= 2:
+            # Known last part (Hjemme-BP, NSTE-MI, Lunge-TB, gastroskopi-biopsier): explain it
+            # and keep the first part as written.
+            reading = self._lookup(last)
+            if reading:
+                return {**reading, "tail_offset": len(lead) + 1}
         return None
 
 

@@ -1,5 +1,6 @@
 """The public Python API: build the pipeline once, translate many notes with it."""
 
+import gc
 import logging
 from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
@@ -104,6 +105,19 @@ class Translator:
         from klarjournal.pipeline.lookup import explain_term
 
         return explain_term(self, term)
+
+
+def freeze_loaded_heap() -> None:
+    """In a process that keeps one translator for its lifetime (CLI run, service worker), move
+    everything loaded so far out of the garbage collector's sight.
+
+    The pipeline holds a few hundred thousand long-lived objects (lexicon, lemma table, caches)
+    that every full collection walks again (~0.2 ms per note in a batch run); reference
+    counting still frees what the notes create. Not for code that builds translators and drops
+    them (tests): frozen objects are never collected.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def load_translator(

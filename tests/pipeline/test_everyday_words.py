@@ -1,0 +1,34 @@
+"""Everyday Danish words that look like an inflected or genitive term are left as written."""
+
+import pytest
+
+
+@pytest.mark.parametrize("sentence, word", [
+    ("Kom hjem i aften.", "aften"),          # not "afte" (aphthous ulcer) + definite -n
+    ("Faldt i aftes på trappen.", "aftes"),  # not the genitive of "afte"
+    ("Har haft depression i mange år.", "depression"),
+])
+def test_everyday_word_is_not_read_as_a_term(translator, sentence, word):
+    translation = translator.translate(sentence)
+    assert word in translation.plain
+    assert not [s for s in translation.spans if s.surface.lower() == word]
+
+
+@pytest.mark.parametrize("sentence, reading", [
+    ("Pneumonien er i bedring.", "Lungebetændelsen"),
+    ("Dyspnøen aftog.", "Åndenøden"),
+])
+def test_inflected_term_is_still_read(translator, sentence, reading):
+    assert translator.translate(sentence).plain.startswith(reading)
+
+
+@pytest.mark.parametrize("sentence, surface", [
+    ("Lunge-TB, ekspektorat positivt.", "TB"),
+    ("Indlagt med NSTE-MI.", "MI"),
+    ("Svar på gastroskopi-biopsier.", "gastroskopi"),   # a known first part still wins
+])
+def test_hyphen_compound_explains_its_known_part(translator, sentence, surface):
+    translation = translator.translate(sentence)
+    span = next(s for s in translation.spans if s.surface == surface)
+    assert translation.original[span.start:span.end] == surface
+    assert translation.plain[span.plain_start:span.plain_end].lower() == span.plain.lower()
