@@ -102,7 +102,11 @@ class TranslationQueue:
                     outcomes = await anyio.to_thread.run_sync(self._run, jobs)
                 except BaseException as exc:  # cancelled at shutdown: nobody is left waiting
                     for job in jobs:
-                        if not job.future.done():
+                        if job.future.done():
+                            continue
+                        if isinstance(exc, asyncio.CancelledError):
+                            job.future.cancel()
+                        else:
                             job.future.set_exception(exc)
                     raise
                 first = 0
