@@ -117,7 +117,9 @@ class SectionSplitter:
         code = 0
         if ("\n" in word and lexeme.is_space) or word in SENTENCE_END:
             code |= BREAKS_AFTER
-        if word.endswith(".") and len(word) > 1 and not lexeme.like_num:
+        # "12." is kept as one token (the ordinal of a date); before a capitalised word it
+        # ends a sentence ("Trombocyttal 12. Transfusion givet."): Danish months are lower-case.
+        if word.endswith(".") and len(word) > 1 and (not lexeme.like_num or word[:-1].isdigit()):
             code |= ABBREVIATION_PERIOD
         if word[:1].isupper() and not word.isupper():
             code |= CAPITALISED

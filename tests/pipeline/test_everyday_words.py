@@ -32,3 +32,17 @@ def test_hyphen_compound_explains_its_known_part(translator, sentence, surface):
     span = next(s for s in translation.spans if s.surface == surface)
     assert translation.original[span.start:span.end] == surface
     assert translation.plain[span.plain_start:span.plain_end].lower() == span.plain.lower()
+
+
+@pytest.mark.parametrize("sentence, expected, negated", [
+    ("Trombocyttal 12. Trombocyttransfusion givet.", "12. Blodtransfusion", {}),
+    ("Ingen feber d. 3. Pneumoni i hø. side.", "3. Lungebetændelse", {"Pneumoni": False}),
+    ("Undersøgt d. 12. marts. Pneumoni.", "12. marts", {"Pneumoni": False}),
+])
+def test_a_date_ordinal_before_a_capital_ends_the_sentence(translator, sentence, expected,
+                                                            negated):
+    translation = translator.translate(sentence)
+    assert expected in translation.plain
+    for span in translation.spans:
+        if span.surface in negated:
+            assert span.negated is negated[span.surface]
