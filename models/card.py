@@ -53,6 +53,12 @@ def _pipeline_lines(meta: dict[str, Any]) -> list[str]:
         f"abstention {_pct(tuning['abstention'])}, model asked for "
         f"{_pct(tuning['model_share'])} of the spans.",
         "",
+        *([f"The confidence shown is then calibrated on the same contexts (the share of "
+           f"readings of that source and confidence that were right; `confidence_calibration` "
+           f"in `ranker.json`), so a reading shown as fact was right at least "
+           f"{_pct(0.75)} of the time there; "
+           f"{_pct(tuning['calibrated_abstention'])} of the dev readings are then shown as "
+           "uncertain.", ""] if "calibrated_abstention" in tuning else []),
     ]
 
 

@@ -135,7 +135,8 @@ def _train(args: argparse.Namespace) -> int:
     if "tune" in steps:
         from klarjournal.evaluation.corpus_io import read_corpus_file
         from klarjournal.models.ranker import SenseRanker
-        from klarjournal.models.tune_senses import collect, tune, write_settings
+        from klarjournal.models.tune_senses import (calibrate, calibrated_outcome, collect, tune,
+                                                    write_settings)
 
         started = time.monotonic()
         dev_senses = read_corpus_file(str(_dev_senses()))
@@ -145,8 +146,10 @@ def _train(args: argparse.Namespace) -> int:
             return 1
         rows = collect(dev_senses.senses, lexicon, SenseRanker.load(out))
         settings, tuned, _ = tune(rows)
+        calibration = calibrate(rows, settings)
         write_settings(out, settings, tuned, sum(1 for r in rows if r is not None),
-                       "evaluation/senses/dev.jsonl")
+                       "evaluation/senses/dev.jsonl", calibration,
+                       calibrated_outcome(rows, settings, calibration))
         timed("tune")
         print(f"[train] sense settings {settings}: dev accuracy {tuned.accuracy:.3f}, "
               f"abstention {tuned.abstention:.3f}, model asked {tuned.model_share:.3f}",

@@ -121,10 +121,63 @@ def tune(rows: Sequence[TuneRow | None]) -> tuple[SenseSettings, Outcome, list[d
     return best_settings, best_outcome, table
 
 
+CALIBRATION_EDGES = (0.5, 0.6, 0.7, 0.8, 0.9)
+
+
+def calibrate(rows: Sequence[TuneRow | None], settings: SenseSettings
+              ) -> dict[str, list[list[float]]]:
+    """Per source ("lexicon", "model"), how often a reading of a given confidence was right on
+    the development contexts: ``[[lower edge, share right], ...]``, smoothed ((right + 1) /
+    (n + 2)) and made non-decreasing from the top down, so a higher confidence never maps
+    lower and every value is the most cautious of its band and the bands above."""
+    edges = (0.0, *CALIBRATION_EDGES)
+    tallies: dict[str, list[list[int]]] = {"lexicon": [[0, 0] for _ in edges],
+                                           "model": [[0, 0] for _ in edges]}
+    for row in rows:
+        if row is None:
+            continue
+        decision = decision_for(row, settings)
+        if decision.abstained:
+            continue
+        band = sum(1 for edge in CALIBRATION_EDGES if decision.confidence >= edge)
+        tally = tallies[decision.source][band]
+        tally[0] += decision.index == row.gold
+        tally[1] += 1
+    table: dict[str, list[list[float]]] = {}
+    for source, bands in tallies.items():
+        values = [(right + 1) / (n + 2) for right, n in bands]
+        for i in range(len(values) - 2, -1, -1):
+            values[i] = min(values[i], values[i + 1])
+        table[source] = [[edge, round(value, 3)] for edge, value in zip(edges, values,
+                                                                          strict=True)]
+    return table
+
+
+def calibrated_outcome(rows: Sequence[TuneRow | None], settings: SenseSettings,
+                       table: dict[str, list[list[float]]]) -> Outcome:
+    from klarjournal.pipeline.senses import calibrated
+
+    kept = [row for row in rows if row is not None]
+    correct = uncertain = asked = 0
+    for row in kept:
+        decision = decision_for(row, settings)
+        confidence = decision.confidence if decision.abstained else \
+            calibrated(table, decision.source, decision.confidence)
+        asked += decision.source == "model"
+        correct += decision.index == row.gold
+        uncertain += decision.abstained or confidence < LOW_CONFIDENCE
+    n = max(1, len(kept))
+    return Outcome(correct / n, uncertain / n, asked / n)
+
+
 def write_settings(model_dir: Path, settings: SenseSettings, result: Outcome, rows: int,
-                   source: str) -> None:
+                   source: str, calibration: dict[str, list[list[float]]] | None = None,
+                   calibrated_result: Outcome | None = None) -> None:
     path = model_dir / RANKER_META
     meta = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
     meta["sense_settings"] = asdict(settings)
     meta["sense_tuning"] = {"contexts": rows, "source": source, **asdict(result)}
+    if calibration is not None and calibrated_result is not None:
+        meta["confidence_calibration"] = calibration
+        meta["sense_tuning"]["calibrated_abstention"] = calibrated_result.abstention
     path.write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")

@@ -129,6 +129,19 @@ def decide_with_model(probabilities: Sequence[float], scores: Sequence[float],
     return SenseDecision(best, round(combined[best], 3), "model", False)
 
 
+def calibrated(table: dict[str, list[list[float]]], source: str, confidence: float) -> float:
+    """The share of readings of this source and confidence that were right on the development
+    contexts (``confidence_calibration`` in ``ranker.json``); the raw value without a table."""
+    bands = table.get(source)
+    if not bands:
+        return confidence
+    value = bands[0][1]
+    for lower, share in bands:
+        if confidence >= lower:
+            value = share
+    return round(float(value), 3)
+
+
 class SenseChooser:
     def __init__(self, use_model: bool, batch_size: int, overrides: dict[str, float]):
         self.use_model = use_model
@@ -139,6 +152,8 @@ class SenseChooser:
         # Senses of each ambiguous entry, built once (Entry.all_senses builds a new list).
         self.senses: dict[str, list[Sense]] = {}
         self.ranker: Any = None
+        # Confidence as measured on the development contexts, per source (with the model only).
+        self.calibration: dict[str, list[list[float]]] = {}
         self.model_status = "disabled"
         self.model_version = "none"
 
@@ -149,6 +164,7 @@ class SenseChooser:
         self.entries = {e.id: e for e in lexicon.entries if e.is_ambiguous}
         self.senses = {entry_id: e.all_senses() for entry_id, e in self.entries.items()}
         self.ranker, self.settings = None, SenseSettings(**self.overrides)
+        self.calibration = {}
         if not self.use_model:
             return
         try:
@@ -164,6 +180,8 @@ class SenseChooser:
         tuned = self.ranker.meta.get("sense_settings") or {}
         known = {k: float(v) for k, v in tuned.items() if k in SenseSettings.__dataclass_fields__}
         self.settings = SenseSettings(**{**known, **self.overrides})
+        if not self.overrides:  # tuned together: a changed setting voids the calibration
+            self.calibration = self.ranker.meta.get("confidence_calibration") or {}
 
     def __call__(self, doc: Doc) -> Doc:
         self._choose([doc])
@@ -208,9 +226,11 @@ class SenseChooser:
         # token.lower_ and token.is_alpha are str.lower() and str.isalpha() of the text.
         return [word.lower() for word in token_table(doc).texts[lo:hi] if word.isalpha()]
 
-    @staticmethod
-    def _apply(match: dict[str, Any], senses: list[Sense], decision: SenseDecision) -> None:
-        match.update(sense=senses[decision.index].id, confidence=decision.confidence,
+    def _apply(self, match: dict[str, Any], senses: list[Sense], decision: SenseDecision) -> None:
+        confidence = decision.confidence
+        if self.calibration and not decision.abstained:
+            confidence = calibrated(self.calibration, decision.source, confidence)
+        match.update(sense=senses[decision.index].id, confidence=confidence,
                      source=decision.source)
 
     def _choose_by_model(self, pending: list[tuple[Doc, dict[str, Any], list[float]]]) -> None:

@@ -175,3 +175,17 @@ def test_tuning_keeps_abstention_within_the_limit_and_prefers_accuracy():
     assert result.accuracy == 1.0
     assert outcome([r for r in rows if r is not None], settings) == result
     assert table[0]["accuracy"] == 1.0
+
+
+def test_calibration_is_cautious_and_never_falls_with_confidence():
+    from klarjournal.models.tune_senses import TuneRow, calibrate
+    from klarjournal.pipeline.senses import SenseSettings
+
+    settings = SenseSettings(cue_weight=0.0, cues_decide_from=1e9, abstain_margin=0.0)
+    rows = [TuneRow(0, [0.0, 0.0], [0.95, 0.05])] * 8 + [TuneRow(1, [0.0, 0.0], [0.95, 0.05])] * 2 \
+        + [TuneRow(0, [0.0, 0.0], [0.72, 0.28])] * 4
+    table = calibrate(rows, settings)["model"]
+    values = [value for _, value in table]
+    assert values == sorted(values)
+    assert table[-1] == [0.9, round(9 / 12, 3)]   # 8 right of 10, smoothed
+    assert dict(map(tuple, table))[0.7] <= table[-1][1]

@@ -94,3 +94,14 @@ def test_the_default_prior_tips_an_even_model_towards_the_commonest_sense():
     settings = SenseSettings(cue_weight=1.0, default_prior=1.0, abstain_margin=0.1)
     decision = decide_with_model([0.5, 0.5], [0.0, 0.0], settings)
     assert (decision.index, decision.abstained) == (0, False)
+
+
+@pytest.mark.parametrize("source, raw, shown", [
+    ("model", 0.95, 0.8), ("model", 0.85, 0.5), ("model", 0.3, 0.4), ("lexicon", 0.95, 0.97),
+    ("other", 0.66, 0.66),
+])
+def test_calibrated_confidence_is_the_share_right_on_dev(source, raw, shown):
+    from klarjournal.pipeline.senses import calibrated
+
+    table = {"model": [[0.0, 0.4], [0.8, 0.5], [0.9, 0.8]], "lexicon": [[0.0, 0.5], [0.9, 0.97]]}
+    assert calibrated(table, source, raw) == shown
