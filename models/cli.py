@@ -135,7 +135,7 @@ def _train(args: argparse.Namespace) -> int:
     if "tune" in steps:
         from klarjournal.evaluation.corpus_io import read_corpus_file
         from klarjournal.models.ranker import SenseRanker
-        from klarjournal.models.tune_senses import (calibrate, calibrated_outcome, collect, tune,
+        from klarjournal.models.tune_senses import (calibrate, collect, outcome, tune,
                                                     write_settings)
 
         started = time.monotonic()
@@ -149,7 +149,7 @@ def _train(args: argparse.Namespace) -> int:
         calibration = calibrate(rows, settings)
         write_settings(out, settings, tuned, sum(1 for r in rows if r is not None),
                        "evaluation/senses/dev.jsonl", calibration,
-                       calibrated_outcome(rows, settings, calibration))
+                       outcome(rows, settings, calibration))
         timed("tune")
         print(f"[train] sense settings {settings}: dev accuracy {tuned.accuracy:.3f}, "
               f"abstention {tuned.abstention:.3f}, model asked {tuned.model_share:.3f}",

@@ -48,7 +48,7 @@ def pipeline_decision_choices(ranker: SenseRanker, items: Sequence[Any], lexicon
     settings tuned on the development contexts (``sense_settings`` in ``ranker.json``)."""
     from klarjournal.evaluation.senses_eval import SenseChoice, entry_for
     from klarjournal.models.tune_senses import LOW_CONFIDENCE, collect, decision_for
-    from klarjournal.pipeline.senses import SenseSettings, calibrated
+    from klarjournal.pipeline.senses import SenseSettings, shown_confidence
 
     settings = SenseSettings(**ranker.meta.get("sense_settings", {}))
     calibration = ranker.meta.get("confidence_calibration") or {}
@@ -59,11 +59,10 @@ def pipeline_decision_choices(ranker: SenseRanker, items: Sequence[Any], lexicon
             choices.append(SenseChoice(None, True))
             continue
         decision = decision_for(row, settings)
-        confidence = decision.confidence if decision.abstained else \
-            calibrated(calibration, decision.source, decision.confidence)
         # Shown as uncertain, as the evaluation counts it: abstained or below the renderer's
         # low-confidence threshold.
-        uncertain = decision.abstained or confidence < LOW_CONFIDENCE
+        uncertain = decision.abstained or \
+            shown_confidence(decision, calibration) < LOW_CONFIDENCE
         choices.append(SenseChoice(entry.all_senses()[decision.index].id, uncertain))
     return choices
 

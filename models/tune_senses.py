@@ -26,7 +26,7 @@ from klarjournal.models.ranker import RANKER_META, RankItem, SenseRanker, candid
 from klarjournal.pipeline.senses import (CUE_WINDOW_TOKENS, VALUE_LOOKAHEAD_CHARS,
                                          SenseDecision, SenseSettings,
                                          cue_scores, cues_decide, decide_by_cues,
-                                         decide_with_model)
+                                         decide_with_model, shown_confidence)
 
 MAX_ABSTAIN = 0.05
 # The renderer's default ``low_confidence``: below it a reading is shown as "X (måske: …)".
@@ -95,15 +95,20 @@ def decision_for(row: TuneRow, settings: SenseSettings) -> SenseDecision:
     return decide_with_model(row.probabilities, row.scores, settings)
 
 
-def outcome(rows: Sequence[TuneRow], settings: SenseSettings) -> Outcome:
-    correct = abstained = asked = 0
-    for row in rows:
+def outcome(rows: Sequence[TuneRow | None], settings: SenseSettings,
+            calibration: dict[str, list[list[float]]] | None = None) -> Outcome:
+    """Accuracy, share shown uncertain (abstained or shown below ``LOW_CONFIDENCE``, with the
+    confidence ``calibration`` gives) and share asked of the model."""
+    kept = [row for row in rows if row is not None]
+    correct = uncertain = asked = 0
+    for row in kept:
         decision = decision_for(row, settings)
         asked += decision.source == "model"
         correct += decision.index == row.gold
-        abstained += decision.abstained or decision.confidence < LOW_CONFIDENCE
-    n = max(1, len(rows))
-    return Outcome(correct / n, abstained / n, asked / n)
+        uncertain += decision.abstained or \
+            shown_confidence(decision, calibration or {}) < LOW_CONFIDENCE
+    n = max(1, len(kept))
+    return Outcome(correct / n, uncertain / n, asked / n)
 
 
 def tune(rows: Sequence[TuneRow | None]) -> tuple[SenseSettings, Outcome, list[dict[str, Any]]]:
@@ -151,23 +156,6 @@ def calibrate(rows: Sequence[TuneRow | None], settings: SenseSettings
         table[source] = [[edge, round(value, 3)] for edge, value in zip(edges, values,
                                                                           strict=True)]
     return table
-
-
-def calibrated_outcome(rows: Sequence[TuneRow | None], settings: SenseSettings,
-                       table: dict[str, list[list[float]]]) -> Outcome:
-    from klarjournal.pipeline.senses import calibrated
-
-    kept = [row for row in rows if row is not None]
-    correct = uncertain = asked = 0
-    for row in kept:
-        decision = decision_for(row, settings)
-        confidence = decision.confidence if decision.abstained else \
-            calibrated(table, decision.source, decision.confidence)
-        asked += decision.source == "model"
-        correct += decision.index == row.gold
-        uncertain += decision.abstained or confidence < LOW_CONFIDENCE
-    n = max(1, len(kept))
-    return Outcome(correct / n, uncertain / n, asked / n)
 
 
 def write_settings(model_dir: Path, settings: SenseSettings, result: Outcome, rows: int,

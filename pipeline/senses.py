@@ -142,6 +142,14 @@ def calibrated(table: dict[str, list[list[float]]], source: str, confidence: flo
     return round(float(value), 3)
 
 
+def shown_confidence(decision: SenseDecision, calibration: dict[str, list[list[float]]]) -> float:
+    """The confidence a reading is shown with: calibrated when answered, as decided when the
+    decision abstained (it is marked uncertain either way)."""
+    if decision.abstained or not calibration:
+        return decision.confidence
+    return calibrated(calibration, decision.source, decision.confidence)
+
+
 class SenseChooser:
     def __init__(self, use_model: bool, batch_size: int, overrides: dict[str, float]):
         self.use_model = use_model
@@ -202,12 +210,12 @@ class SenseChooser:
     def _choose(self, docs: list[Doc]) -> None:
         for_model: list[tuple[Doc, dict[str, Any], list[float]]] = []
         for doc in docs:
+            # The token table keeps the text: doc.text is rebuilt from every token.
+            text = token_table(doc).text
             for match in doc._.klarjournal_matches or []:
                 if not match.get("ambiguous") or match["entry"] not in self.entries:
                     continue
                 senses = self.senses[match["entry"]]
-                # The token table keeps the text: doc.text is rebuilt from every token.
-                text = token_table(doc).text
                 following = text[match["end"]:match["end"] + VALUE_LOOKAHEAD_CHARS]
                 scores = cue_scores(senses, self._nearby_words(doc, match),
                                     section_at(doc, match["start"]), doc._.klarjournal_specialty,
@@ -227,10 +235,8 @@ class SenseChooser:
         return [word.lower() for word in token_table(doc).texts[lo:hi] if word.isalpha()]
 
     def _apply(self, match: dict[str, Any], senses: list[Sense], decision: SenseDecision) -> None:
-        confidence = decision.confidence
-        if self.calibration and not decision.abstained:
-            confidence = calibrated(self.calibration, decision.source, confidence)
-        match.update(sense=senses[decision.index].id, confidence=confidence,
+        match.update(sense=senses[decision.index].id,
+                     confidence=shown_confidence(decision, self.calibration),
                      source=decision.source)
 
     def _choose_by_model(self, pending: list[tuple[Doc, dict[str, Any], list[float]]]) -> None:

@@ -80,8 +80,8 @@ def needs_fresh_process(settings: Settings) -> bool:
 
     ``klarjournal`` reaches this command through the pipeline's CLI, which has imported spaCy
     and with it torch (~180 MB per process, needed only by the context model), and glibc reads
-    its MALLOC_* settings (``runtime.MALLOC_ENV``) only when a process starts. ``python -m klarjournal.service.cli`` starts
-    without either; it never restarts itself.
+    its MALLOC_* settings (``runtime.MALLOC_ENV``) only when a process starts.
+    ``python -m klarjournal.service.cli`` starts without either; it never restarts itself.
     """
     main_spec = getattr(sys.modules.get("__main__"), "__spec__", None)
     if main_spec is not None and main_spec.name == __spec__.name:

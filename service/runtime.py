@@ -5,7 +5,6 @@ Not applied by ``create_app`` itself: tests build apps in a process that also lo
 
 import ctypes
 import ctypes.util
-import gc
 import os
 import sys
 from collections.abc import Callable
@@ -58,7 +57,8 @@ def _mallopt(parameter: int, value: int) -> bool:
         return False
 
 
-def frozen_after(load: Callable[[Settings], TranslatorLike]) -> Callable[[Settings], TranslatorLike]:
+def frozen_after(load: Callable[[Settings], TranslatorLike]
+                 ) -> Callable[[Settings], TranslatorLike]:
     """``load``, then the loaded pipeline moved out of the garbage collector's sight.
 
     The pipeline holds a few hundred thousand long-lived objects (lexicon, lemma table, caches).
@@ -66,10 +66,11 @@ def frozen_after(load: Callable[[Settings], TranslatorLike]) -> Callable[[Settin
     behind it. ``gc.freeze`` leaves them to reference counting alone; requests' own garbage is
     still collected as before.
     """
+    from klarjournal.pipeline.translator import freeze_loaded_heap
+
     def load_and_freeze(settings: Settings) -> TranslatorLike:
         translator = load(settings)
-        gc.collect()
-        gc.freeze()
+        freeze_loaded_heap()
         return translator
 
     return load_and_freeze

@@ -5,7 +5,6 @@ the environment they actually run in.
 """
 
 import ipaddress
-import os
 from pathlib import Path
 from typing import Annotated, Literal
 
