@@ -2,16 +2,17 @@
 
 Used wherever the project asks "would a patient know this word?": the jargon detector, the
 lexicon check of lay readings, and the readability metrics. Word frequencies come from
-``wordfreq`` (Zipf scale); lemmas from ``spacy-lookups-data``'s Danish lookup table. wordfreq
-scores most Danish compounds 0, so a word also counts as common when it splits into common parts
-(with the linking -s- or -e- allowed between them).
+``wordfreq`` (Zipf scale); lemmas from ``spacy-lookups-data``'s Danish lookup table, cut to the
+pairs that can raise a word's frequency (``data/lemmas-da.json.gz``, see ``build_lemmas``).
+wordfreq scores most Danish compounds 0, so a word also counts as common when it splits into
+common parts (with the linking -s- or -e- allowed between them).
 """
 
 import gzip
 import json
 from functools import lru_cache
+from pathlib import Path
 
-import srsly
 from wordfreq import zipf_frequency
 
 # Zipf 2.5 is about three occurrences per ten million words: below that a word is rare enough
@@ -19,20 +20,18 @@ from wordfreq import zipf_frequency
 COMMON_ZIPF = 2.5
 MIN_PART = 3
 
+LEMMAS = Path(__file__).parent / "data" / "lemmas-da.json.gz"
+
 
 @lru_cache(maxsize=1)
 def _lemmas() -> dict[str, str]:
-    from spacy_lookups_data import da
-
-    path = da["lemma_lookup"]
-    gz = path.with_name(path.name + ".gz")
-    if path.exists():
-        return dict(srsly.read_json(path))
-    with gzip.open(gz, "rt", encoding="utf-8") as handle:
-        return dict(json.load(handle))
+    """Inflected forms whose lemma is the more frequent word (built by ``build_lemmas``)."""
+    with gzip.open(LEMMAS, "rt", encoding="utf-8") as handle:
+        return json.load(handle)["lemmas"]
 
 
 def lemma(word: str) -> str:
+    """The lemma where it is more frequent than ``word`` (all that ``zipf`` needs), else word."""
     return _lemmas().get(word, word)
 
 
