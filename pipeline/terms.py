@@ -16,6 +16,7 @@ written form that is an ordinary Danish word (``sin`` for ``sin.``) is not read 
 abbreviation. Quantities (doses, values, dates) are never looked into.
 """
 
+from bisect import bisect_left
 from collections import defaultdict
 from itertools import compress
 from dataclasses import dataclass
@@ -246,9 +247,14 @@ class TermMatcher:
         # note at once, and only the few tokens left are tried here.
         candidates = compress(range(len(table.texts)), map(self._may_start.__getitem__,
                                                               table.texts))
+        quantities = read(doc, "klarjournal_quantities") or []
         position = 0
         for i in candidates:
-            if i < position or i in taken or protected[i]:
+            if i < position or i in taken:
+                continue
+            # A token that holds a quantity is left alone, unless it is a number joined to a
+            # term by a hyphen ("type 2-DM"): then the part after the number may be explained.
+            if protected[i] and "tail_offset" not in (self._word_reading[table.texts[i]] or {}):
                 continue
             found = self._match_at(table, text, i, protected, taken)
             if found is None:
@@ -256,6 +262,8 @@ class TermMatcher:
             end, reading = found
             start_char = table.starts[i] + reading.get("tail_offset", 0)
             char_end = reading.get("char_end", table.ends[end - 1])
+            if protected[i] and _overlaps(quantities, start_char, char_end):
+                continue
             match = {"start": start_char, "end": char_end, "token_start": i,
                      "token_end": end, "surface": text[start_char:char_end],
                      "negated": False, "uncertain": False, "historical": False,
@@ -335,6 +343,12 @@ class TermMatcher:
             if reading:
                 return {**reading, "tail_offset": len(lead) + 1}
         return None
+
+
+def _overlaps(ranges: list[tuple[int, int]], start: int, end: int) -> bool:
+    """Whether [start, end) overlaps one of the sorted, disjoint character ``ranges``."""
+    k = bisect_left(ranges, (end,))
+    return k > 0 and ranges[k - 1][1] > start
 
 
 @lru_cache(maxsize=200_000)

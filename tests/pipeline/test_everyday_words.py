@@ -26,12 +26,25 @@ def test_inflected_term_is_still_read(translator, sentence, reading):
     ("Lunge-TB, ekspektorat positivt.", "TB"),
     ("Indlagt med NSTE-MI.", "MI"),
     ("Svar på gastroskopi-biopsier.", "gastroskopi"),   # a known first part still wins
+    ("Kendt type 2-DM, velreguleret.", "DM"),   # a number joined by a hyphen stays as written
 ])
 def test_hyphen_compound_explains_its_known_part(translator, sentence, surface):
     translation = translator.translate(sentence)
     span = next(s for s in translation.spans if s.surface == surface)
     assert translation.original[span.start:span.end] == surface
     assert translation.plain[span.plain_start:span.plain_end].lower() == span.plain.lower()
+
+
+@pytest.mark.parametrize("sentence, kept", [
+    ("Kendt type 2-DM.", "2-"),
+    ("Kontrol om 3-4 uger.", "3-4 uger"),
+    ("Givet 5-10 mg.", "5-10 mg"),
+])
+def test_the_number_of_a_hyphen_compound_is_never_part_of_a_span(translator, sentence, kept):
+    translation = translator.translate(sentence)
+    assert kept in translation.plain
+    start = sentence.index(kept)
+    assert all(s.end <= start or s.start >= start + len(kept) for s in translation.spans)
 
 
 @pytest.mark.parametrize("sentence, expected, negated", [
