@@ -287,9 +287,12 @@ class TermMatcher:
             last = min(len(table.texts), i + self.max_phrase_tokens)
             # A longer phrase folds to an extension of a shorter one's key: stop growing it once
             # its key begins no lexicon key, and try only the lengths up to there. A phrase
-            # never runs into a quantity or a span already taken (token i is free).
+            # never runs into a span already taken (token i is free); it takes in a quantity
+            # only where the lexicon writes that number ("CA 19-9", "ECOG 2"), and the renderer
+            # then keeps the written form with its number beside the reading.
             start, longest = table.starts[i], i + 1
-            while longest < last and not protected[longest] and longest not in taken and \
+            while longest < last and longest not in taken and \
+                    not (protected[longest] and table.texts[longest].endswith(".")) and \
                     cached_fold(text[start:table.ends[longest]]) in self.key_prefixes:
                 longest += 1
             for end in range(longest, i + 1, -1):

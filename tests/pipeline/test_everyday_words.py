@@ -59,3 +59,14 @@ def test_a_date_ordinal_before_a_capital_ends_the_sentence(translator, sentence,
     for span in translation.spans:
         if span.surface in negated:
             assert span.negated is negated[span.surface]
+
+
+@pytest.mark.parametrize("sentence, surface", [
+    ("CA 19-9 forhøjet.", "CA 19-9"),
+    ("Status: ECOG 1 ved kontrol.", "ECOG 1"),
+])
+def test_a_lexicon_phrase_that_writes_a_number_takes_it_in_and_keeps_it(translator, sentence,
+                                                                         surface):
+    translation = translator.translate(sentence)
+    span = next(s for s in translation.spans if s.surface == surface)
+    assert surface in translation.plain[span.plain_start:span.plain_end]
