@@ -252,16 +252,14 @@ class TermMatcher:
         for i in candidates:
             if i < position or i in taken:
                 continue
-            # A token that holds a quantity is left alone, unless it is a number joined to a
-            # term by a hyphen ("type 2-DM"): then the part after the number may be explained.
-            if protected[i] and "tail_offset" not in (self._word_reading[table.texts[i]] or {}):
-                continue
             found = self._match_at(table, text, i, protected, taken)
             if found is None:
                 continue
             end, reading = found
             start_char = table.starts[i] + reading.get("tail_offset", 0)
             char_end = reading.get("char_end", table.ends[end - 1])
+            # A token that holds a quantity keeps it: only a reading of the part after it
+            # ("type 2-DM": the DM after the hyphen) is taken.
             if protected[i] and _overlaps(quantities, start_char, char_end):
                 continue
             match = {"start": start_char, "end": char_end, "token_start": i,
