@@ -11,12 +11,14 @@ as a possibility, so a guess is never presented as fact.
 
 from functools import lru_cache
 from itertools import compress
+from os.path import commonprefix
 from typing import Any
 
 from spacy.language import Language
 from spacy.tokens import Doc
 
 from klarjournal.lexicon import LayReading, Sense, load_lexicon
+from klarjournal.lexicon.keys import fold
 from klarjournal.lexicon.schema import Slot
 from klarjournal.pipeline.extensions import read, register_extensions, write
 from klarjournal.pipeline.tokens import TokenTable, token_table
@@ -48,6 +50,27 @@ def _regular_form(word: str, slot: Slot) -> str:
         "e": word if vowel_end else word + "e",
     }
     return forms[slot]
+
+
+def _professional_form(match: dict[str, Any], expansion: str) -> str:
+    """What a colleague reads for the span: a term is its own full form ("dyspnø" -> "dyspnø").
+
+    A term entry's expansion may be a synonym ("thoraxdræn" for "pleuradræn"), and then the
+    term as written stands. An expansion of the same words (written out, "sigmoideum" -> "colon
+    sigmoideum"; another inflection, "glomeruli" -> "glomerulus") is kept, as is the sense's
+    expansion of an abbreviation, an acronym-shaped term and a term with several senses.
+    """
+    base = match.get("base")
+    if match["kind"] == "abbreviation" or match["ambiguous"] or not base \
+            or base.isupper() or "." in base:
+        return expansion
+    written, full = fold(base), fold(expansion)
+    if written in full or full in written:
+        return expansion
+    shorter = min(len(written), len(full))
+    if len(commonprefix([written, full])) >= max(4, shorter - 2):
+        return expansion
+    return base
 
 
 class Renderer:
@@ -85,7 +108,7 @@ class Renderer:
             return expansion, lay if where.split()[-1][:5] in lay.lower() else f"{lay} {where}"
         if "compound_head" in match:
             return match["surface"], f"{match['compound_head']}-{lay}"
-        return sense.expansion, lay
+        return _professional_form(match, sense.expansion), lay
 
     def __call__(self, doc: Doc) -> Doc:
         table = token_table(doc)
@@ -157,13 +180,16 @@ def _has_digit(surface: str) -> bool:
 
 def _period_ends_sentence(table: TokenTable, text: str, match: dict[str, Any],
                           sentence_starts: set[int]) -> bool:
-    """Whether the abbreviation's period also closed the sentence (``... x 3 dgl. Pt. har``)."""
+    """Whether the abbreviation's period also closed the sentence (``... x 3 dgl. Pt. har``).
+
+    At a line's end it did ("Akut otitis media hø.⏎Plan:"), unless the line is a heading alone.
+    """
     end = match["end"]
     following = text[end:end + 200].lstrip(" \t")
     if not following.strip() and (end + 200 >= len(text) or not text[end:].strip()):
         return True
     if following[:1] in ("\n", "\r"):
-        return False
+        return "heading_reading" not in match
     next_index = match["token_end"]
     while next_index < len(table.texts) and table.infos[next_index].is_space:
         next_index += 1

@@ -19,6 +19,7 @@ abbreviation. Quantities (doses, values, dates) are never looked into.
 from bisect import bisect_left
 from collections import defaultdict
 from itertools import compress
+from os.path import commonprefix
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -57,6 +58,14 @@ SPECIMEN_PREFIXES = {"p": ("plasma", "i blodet"), "b": ("blod", "i blodet"),
 MIN_FUZZY_LENGTH = 6
 
 
+def _base_surface(entry: Entry, form: str, slot: Slot) -> str:
+    """The surface of ``entry`` that ``form`` inflects: the one sharing the longest start."""
+    if slot == "base":
+        return form
+    key = fold(form)
+    return max(entry.surfaces, key=lambda surface: len(commonprefix([fold(surface), key])))
+
+
 @dataclass(frozen=True)
 class Candidate:
     entry_id: str
@@ -69,6 +78,9 @@ class Candidate:
     # An upper-case abbreviation whose lower-case form is an ordinary word (ILT/ilt, VE/ve.):
     # written all in lower case it is the word, not the abbreviation.
     needs_capital: bool
+    # The entry surface this form is written from ("pleuradrænet" -> "pleuradræn"): a term's
+    # own professional form, which may differ from the entry's expansion (a synonym).
+    base: str
 
 
 class TermMatcher:
@@ -107,7 +119,8 @@ class TermMatcher:
                 needs_period = "." in form and is_common(key)
                 needs_capital = form.isupper() and is_common(key)
                 by_key[key].append(Candidate(entry.id, slot, form, exact(form), entry.case_sensitive,
-                                             needs_period, needs_capital))
+                                             needs_period, needs_capital,
+                                             _base_surface(entry, form, slot)))
                 tokens = [t.text for t in nlp.tokenizer(form)]
                 if len(tokens) > 1:
                     self.phrase_first_keys.add(fold(tokens[0]))
@@ -232,7 +245,7 @@ class TermMatcher:
         return {
             "entry": entry.id, "kind": entry.kind, "slot": slot or chosen.slot,
             "genitive": genitive, "source": source, "confidence": confidence,
-            "senses": list(senses), "sense": senses[0],
+            "senses": list(senses), "sense": senses[0], "base": chosen.base,
             "ambiguous": entry.is_ambiguous,
         }
 

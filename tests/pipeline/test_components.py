@@ -151,6 +151,26 @@ def test_renderer_writes_correct_danish_and_keeps_everything_else(translator, te
     assert translator.translate(text).plain == plain
 
 
+@pytest.mark.parametrize(("text", "plain"), [
+    ("Vurdering: Akut otitis media hø.\nPlan: Penicillin.",
+     "Vurdering: Akut mellemørebetændelse højre.\nPlan: Penicillin."),
+    ("Medicin:\n- Pamol 1 g x 4 dgl.\n- Furix 40 mg", "Pamol 1 g x 4 dagligt.\n"),
+])
+def test_renderer_keeps_the_period_an_abbreviation_shares_with_a_line_end(translator, text, plain):
+    assert plain in translator.translate(text).plain
+
+
+@pytest.mark.parametrize(("text", "surface", "expansion"), [
+    ("Behandlet med pleuradræn.", "pleuradræn", "pleuradræn"),   # entry expansion: thoraxdræn
+    ("Obs. larynxcancer.", "larynxcancer", "larynxcancer"),     # entry expansion: cancer laryngis
+    ("Divertikler i sigmoideum.", "sigmoideum", "colon sigmoideum"),  # written out: kept
+    ("Pt. har dyspnø.", "Pt.", "patienten"),                     # abbreviation: its expansion
+])
+def test_a_terms_expansion_is_its_own_professional_form(translator, text, surface, expansion):
+    span = next(s for s in translator.translate(text).spans if s.surface == surface)
+    assert span.expansion == expansion
+
+
 def test_renderer_marks_a_low_confidence_reading_instead_of_stating_it(translator):
     span = next(s for s in translator.translate("MS.").spans if s.surface == "MS")
     assert span.low_confidence and span.plain.startswith("MS (måske:")
