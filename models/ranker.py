@@ -145,6 +145,55 @@ def _int8_linear_layers(torch: Any, model: Any) -> Any:
                                                       dtype=torch.qint8)
 
 
+def _logits_only(torch: Any, model: Any, names: list[str]) -> Any:
+    """The classifier as a module of positional input tensors (what tracing takes)."""
+
+    class LogitsOnly(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, *inputs: Any) -> Any:
+            return self.model(**dict(zip(names, inputs, strict=True))).logits
+
+    return LogitsOnly()
+
+
+def _traced(torch: Any, model: Any, tokenizer: Any) -> Any | None:
+    """The model as one traced TorchScript graph (a function of the tokenizer's output), or None
+    when that would not be the same model.
+
+    A traced graph skips the Python of the transformer's many small modules, which is most of
+    the time of a forward pass this small (one span's 2-3 candidates). The trace is kept only if
+    it gives the eager model's scores on a padded probe batch; any failure keeps eager mode.
+    """
+    import warnings
+
+    def encode(contexts: list[str], candidates: list[str]) -> Any:
+        return tokenizer(contexts, candidates, padding=True, return_tensors="pt")
+
+    # Traced on a padded batch, checked on one of another size and length.
+    probe = encode(["kardiologi | objektivt | Pt. [ MS ] kendt med hjertesygdom", "[ MS ]"],
+                   ["mitralstenose", "multipel sklerose"])
+    check = encode(["neurologi | vurdering | nye attakker, [ MS ] i udredning"] * 3,
+                   ["mitralstenose – forsnævret hjerteklap", "multipel sklerose", "andet"])
+    names = list(probe.keys())
+    try:
+        with warnings.catch_warnings(), torch.inference_mode():
+            # torch.jit is deprecated in favour of torch.export/compile, which need a compiler
+            # toolchain or run through Python again; the trace is checked before it is used.
+            warnings.simplefilter("ignore")
+            graph = torch.jit.trace(_logits_only(torch, model, names),
+                                    tuple(probe[name] for name in names), check_trace=False)
+            same = torch.allclose(graph(*(check[name] for name in names)),
+                                  model(**check).logits, atol=1e-5)
+    except Exception:  # noqa: BLE001 - tracing is an optimisation; eager mode always works
+        return None
+    if not same:
+        return None
+    return lambda encoded: graph(*(encoded[name] for name in names))
+
+
 def shipped_model_dir() -> Path:
     return Path(str(resources.files("klarjournal.models") / "shipped" / "sense-ranker"))
 
@@ -165,6 +214,8 @@ class SenseRanker:
     path: Path
     version: str
     meta: dict[str, Any] = field(default_factory=dict)
+    # The traced forward pass (see _traced); None runs the model eagerly.
+    traced: Any = None
 
     @property
     def abstain_margin(self) -> float:
@@ -213,7 +264,8 @@ class SenseRanker:
             model = _int8_linear_layers(torch, model)
         release = meta.get("release", "local")
         return cls(model=model, tokenizer=tokenizer, path=directory,
-                   version=f"sense-ranker-{release}+{sha[:12]}", meta=meta)
+                   version=f"sense-ranker-{release}+{sha[:12]}", meta=meta,
+                   traced=_traced(torch, model, tokenizer))
 
     def scores(self, items: Sequence[RankItem], batch_size: int = 64) -> list[list[float]]:
         """Raw logits per candidate, computed in batches of (context, candidate) pairs."""
@@ -243,7 +295,8 @@ class SenseRanker:
                 encoded = self.tokenizer(
                     [p[0] for p in chunk], [p[1] for p in chunk], truncation="longest_first",
                     max_length=self.max_length, padding=True, return_tensors="pt")
-                logits.extend(self.model(**encoded).logits[:, 0].tolist())
+                output = self.traced(encoded) if self.traced else self.model(**encoded).logits
+                logits.extend(output[:, 0].tolist())
         out: list[list[float]] = [[0.0] * len(item.candidates) for item in items]
         position = dict.fromkeys(range(len(items)), 0)
         for owner, logit in zip(owners, logits, strict=True):

@@ -90,6 +90,16 @@ def test_batched_and_single_ranking_agree(ranker: SenseRanker, ms_senses):
         assert b == pytest.approx(s, abs=1e-4)
 
 
+def test_traced_forward_pass_scores_as_the_eager_model(ranker: SenseRanker, ms_senses):
+    assert ranker.traced is not None, "the shipped ranker should run as a traced graph"
+    items = [_ms_item("Kendt MS siden 2010, MRI stationær.", ms_senses),
+             _ms_item("MS, ekko om 6 måneder. " * 12, ms_senses, "kardiologi"),
+             _ms_item("MS.", ms_senses, None, cues=False)]
+    traced_scores = ranker.scores(items)
+    eager = SenseRanker(ranker.model, ranker.tokenizer, ranker.path, ranker.version, ranker.meta)
+    assert traced_scores == [pytest.approx(s, abs=1e-5) for s in eager.scores(items)]
+
+
 def test_items_with_one_or_no_candidate_need_no_model(ranker: SenseRanker):
     items = [RankItem("MS.", 0, 2, ["multipel sklerose – sklerose"]),
              RankItem("MS.", 0, 2, [])]
