@@ -61,8 +61,14 @@ def _professional_form(match: dict[str, Any], expansion: str) -> str:
     expansion of an abbreviation, an acronym-shaped term and a term with several senses.
     """
     base = match.get("base")
-    if match["kind"] == "abbreviation" or match["ambiguous"] or not base \
-            or base.isupper() or "." in base:
+    if match["kind"] == "abbreviation" or match["ambiguous"] or not base:
+        return expansion
+    return _term_form(base, expansion)
+
+
+@lru_cache(maxsize=16384)
+def _term_form(base: str, expansion: str) -> str:
+    if base.isupper() or "." in base:
         return expansion
     written, full = fold(base), fold(expansion)
     if written in full or full in written:
