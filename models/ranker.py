@@ -250,6 +250,8 @@ class SenseRanker:
 
         # A progress bar per load is noise in a service log and in CLI output.
         transformers_logging.disable_progress_bar()
+        # Config notices ("loss_type=None ... unrecognized") are not for a clinician's terminal.
+        transformers_logging.set_verbosity_error()
         if threads:
             torch.set_num_threads(threads)
         try:

@@ -308,8 +308,10 @@ class TermMatcher:
                 longest += 1
             for end in range(longest, i + 1, -1):
                 # A phrase never ends on punctuation: that belongs to the sentence, and the
-                # lexicon's own periods are inside single tokens (``pulm.``).
-                if table.infos[end - 1].is_space or table.infos[end - 1].is_punct:
+                # lexicon's own periods are inside single tokens (``pulm.``). A closing bracket
+                # can end a written form ("Lp(a)").
+                if table.infos[end - 1].is_space or (table.infos[end - 1].is_punct
+                                                     and table.texts[end - 1] != ")"):
                     continue
                 phrase = text[start:table.ends[end - 1]]
                 if "\n" in phrase:

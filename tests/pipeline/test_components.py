@@ -165,6 +165,7 @@ def test_renderer_keeps_the_period_an_abbreviation_shares_with_a_line_end(transl
     ("Obs. larynxcancer.", "larynxcancer", "larynxcancer"),     # entry expansion: cancer laryngis
     ("Divertikler i sigmoideum.", "sigmoideum", "colon sigmoideum"),  # written out: kept
     ("Pt. har dyspnø.", "Pt.", "patienten"),                     # abbreviation: its expansion
+    ("Lp(a) 120 nmol/l.", "Lp(a)", "lipoprotein(a)"),           # a form that ends on ")"
 ])
 def test_a_terms_expansion_is_its_own_professional_form(translator, text, surface, expansion):
     span = next(s for s in translator.translate(text).spans if s.surface == surface)
