@@ -27,6 +27,12 @@ SENTENCE_END = {".", "!", "?"}
 # Bits of a word's sentence code: a sentence starts after a word with BREAKS_AFTER, and after
 # one with ABBREVIATION_PERIOD when the next word is CAPITALISED; a BULLET at a line start.
 BREAKS_AFTER, ABBREVIATION_PERIOD, CAPITALISED, BULLET = 1, 2, 4, 8
+# A written form whose expansion ends in one of these Danish prepositions or conjunctions
+# ("kendt m." kendt med, "mhp." med henblik på, "pga." på grund af) never ends a sentence.
+# Not "for": "obs." (observation for) ends "Indlægges til obs."
+LINKING_WORDS = frozenset({"af", "angående", "efter", "eller", "fra", "gennem", "hos",
+                           "i", "ifølge", "inklusive", "med", "mellem", "mod", "og", "om", "over",
+                           "på", "til", "uden", "under", "ved", "vedrørende"})
 
 
 def heading_pattern(headings: Iterable[SectionHeading]) -> re.Pattern[str]:
@@ -52,6 +58,7 @@ class SectionSplitter:
         self.vocab = vocab
         self.pattern: re.Pattern[str] = heading_pattern([])
         self.by_form: dict[str, SectionHeading] = {}
+        self.never_final: frozenset[str] = frozenset()
         self._codes = WordCache(self._word_code)
 
     def initialize(self, get_examples: Any = None, *, nlp: Language | None = None,
@@ -59,6 +66,12 @@ class SectionSplitter:
         lexicon = load_lexicon(lexicon_dir, overlays or [])
         self.pattern = heading_pattern(lexicon.sections)
         self.by_form = {form.casefold(): h for h in lexicon.sections for form in h.headings}
+        # The last word of the form: "kendt m." (kendt med) ends in "m.".
+        self.never_final = frozenset(
+            form.split()[-1].casefold() for entry in lexicon.entries
+            if entry.expansion and entry.expansion.split()[-1] in LINKING_WORDS
+            for form in entry.surfaces if form.endswith("."))
+        self._codes = WordCache(self._word_code)
 
     def find_headings(self, text: str) -> list[dict[str, Any]]:
         found = []
@@ -119,9 +132,11 @@ class SectionSplitter:
             code |= BREAKS_AFTER
         # "12." is kept as one token (the ordinal of a date); before a capitalised word it
         # ends a sentence ("Trombocyttal 12. Transfusion givet."): Danish months are lower-case.
-        if word.endswith(".") and len(word) > 1 and (not lexeme.like_num or word[:-1].isdigit()):
+        if word.endswith(".") and len(word) > 1 and (not lexeme.like_num or word[:-1].isdigit()) \
+                and word.casefold() not in self.never_final:
             code |= ABBREVIATION_PERIOD
-        if word[:1].isupper() and not word.isupper():
+        # An acronym is written in capitals mid-sentence too ("i ve. MCA-territorium", "QTc").
+        if word[:1].isupper() and not word[:2].isupper():
             code |= CAPITALISED
         if word in BULLETS:
             code |= BULLET
@@ -130,7 +145,7 @@ class SectionSplitter:
     def _set_sentence_starts(self, doc: Doc, text: str, heading_ends: set[int],
                              heading_starts: set[int]) -> None:
         """A token starts a sentence after a line break or a sentence-ending mark, after a
-        period-final word (not a number) when it is capitalised, at a bullet that begins its
+        period-final word (not a number, not "mhp.") when it is capitalised (not an acronym), at a bullet that begins its
         line, at a heading and after a heading's colon.
 
         The per-word part is one cached code per word, combined for the whole note at once;

@@ -63,6 +63,10 @@ def test_sections_do_not_take_a_value_line_for_a_heading(translator, text):
     ("Obs. pneumoni. Ingen tegn på DVT.", 2),
     ("BT 145/90\nP 72", 2),
     ("Giv 1 tbl. p.o. i morgen tidlig.", 1),
+    ("Iskæmisk apopleksi i ve. MCA-territorium.", 1),   # an acronym is no sentence start
+    ("Kendt m. Alzheimers demens.", 1),                 # "m." (med) never ends a sentence
+    ("EKG mhp. Holter-monitorering.", 1),
+    ("Indlægges til obs. Pt. har det godt.", 2),
 ])
 def test_sentences_end_at_real_sentence_ends_not_abbreviation_periods(nlp, text, expected):
     assert len(list(nlp(text).sents)) == expected
