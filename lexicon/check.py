@@ -1,14 +1,14 @@
 """`klarjournal lexicon check`: the rules the shipped lexicon must pass.
 
 Schema and duplicate ids are enforced by the loader. This module adds what needs the whole
-lexicon at once: surface collisions, unknown sources, lay readings that are still jargon, and
-inflected surfaces whose lay reading lacks the matching form.
+lexicon at once: surface collisions, unknown sources, lay readings that are still jargon,
+inflected surfaces whose lay reading lacks the matching form, and term forms too common to match.
 """
 
 from collections import defaultdict
 from dataclasses import dataclass
 
-from klarjournal.lexicon.danish import is_common
+from klarjournal.lexicon.danish import EVERYDAY_ZIPF, is_common, zipf
 from klarjournal.lexicon.keys import exact, fold, shapes_differ
 from klarjournal.lexicon.loader import Lexicon
 from klarjournal.lexicon.schema import INFLECTED_SLOTS, Entry
@@ -126,6 +126,22 @@ def check_negation_kept_outside(lexicon: Lexicon) -> list[Finding]:
     return findings
 
 
+def check_everyday_terms(lexicon: Lexicon) -> list[Finding]:
+    """A ``kind: term`` form as frequent as everyday Danish is never matched (the term matcher
+    takes it for the everyday word): say so, so an entry does not silently do nothing. Make it
+    a phrase with its context, an abbreviation if it is one, or drop it."""
+    findings = []
+    for entry in lexicon.entries:
+        if entry.kind != "term":
+            continue
+        for form in _surface_forms(entry):
+            if zipf(fold(form)) >= EVERYDAY_ZIPF:
+                findings.append(Finding("warning", entry.id, lexicon.origin.get(entry.id, "?"),
+                                        f"term form {form!r} is everyday Danish by frequency "
+                                        "and is never matched"))
+    return findings
+
+
 def check_lexicon(lexicon: Lexicon) -> list[Finding]:
     return [*check_collisions(lexicon), *check_sources(lexicon), *check_lay_readings(lexicon),
-            *check_negation_kept_outside(lexicon)]
+            *check_negation_kept_outside(lexicon), *check_everyday_terms(lexicon)]

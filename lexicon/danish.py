@@ -18,6 +18,9 @@ from wordfreq import zipf_frequency
 # Zipf 2.5 is about three occurrences per ten million words: below that a word is rare enough
 # that a patient may not know it.
 COMMON_ZIPF = 2.5
+# A term that is also everyday Danish (``akut``, ``diagnose``) needs no explanation: the term
+# matcher leaves a ``kind: term`` form this frequent alone.
+EVERYDAY_ZIPF = 3.5
 MIN_PART = 3
 
 LEMMAS = Path(__file__).parent / "data" / "lemmas-da.json.gz"

@@ -29,7 +29,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from klarjournal.lexicon import Entry, load_lexicon
-from klarjournal.lexicon.danish import is_common, zipf
+from klarjournal.lexicon.danish import EVERYDAY_ZIPF, is_common, zipf
 from klarjournal.lexicon.keys import APOSTROPHES, exact, fold, shapes_differ
 from klarjournal.lexicon.schema import Slot
 from klarjournal.pipeline.extensions import read, register_extensions, write
@@ -48,8 +48,6 @@ NOUN_ENDINGS: tuple[tuple[str, Slot], ...] = (
     ("erne", "pl_def"), ("ene", "pl_def"), ("rne", "pl_def"), ("en", "def"), ("et", "def"),
     ("er", "pl"), ("n", "def"), ("r", "pl"),
 )
-# A term that is also everyday Danish (``akut``, ``diagnose``) needs no explanation.
-EVERYDAY_ZIPF = 3.5
 # Specimen prefixes of Danish laboratory names and where the value was measured.
 SPECIMEN_PREFIXES = {"p": ("plasma", "i blodet"), "b": ("blod", "i blodet"),
                      "s": ("serum", "i blodet"), "u": ("urin", "i urinen"),

@@ -68,6 +68,14 @@ def test_check_reports_a_surface_shared_by_two_entries(data_dir):
     assert any("pneumoni" in f.problem and f.severity == "error" for f in findings)
 
 
+@pytest.mark.parametrize(("surface", "flagged"), [("diagnose", True), ("xyzitis", False)])
+def test_check_warns_of_a_term_too_common_to_ever_match(data_dir, surface, flagged):
+    (data_dir / "entries" / "zz-a.jsonl").write_text(
+        json.dumps({**GOOD, "surfaces": [surface]}) + "\n", "utf-8")
+    findings = check_lexicon(load_lexicon(data_dir))
+    assert any("never matched" in f.problem for f in findings if f.entry_id == "test.x") is flagged
+
+
 def test_check_reports_a_lay_reading_that_is_still_jargon(data_dir):
     (data_dir / "entries" / "zz-a.jsonl").write_text(
         json.dumps({**GOOD, "lay": [{"text": "cholecystolithiasis"}]}) + "\n", "utf-8")
