@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from klarjournal.models.ranker import RANKER_META, weights_sha
+from klarjournal.pipeline.renderer import LOW_CONFIDENCE
 
 
 def _pct(value: float | None) -> str:
@@ -56,7 +57,7 @@ def _pipeline_lines(meta: dict[str, Any]) -> list[str]:
         *([f"The confidence shown is then calibrated on the same contexts (the share of "
            f"readings of that source and confidence that were right; `confidence_calibration` "
            f"in `ranker.json`), so a reading shown as fact was right at least "
-           f"{_pct(0.75)} of the time there; "
+           f"{_pct(LOW_CONFIDENCE)} of the time there; "
            f"{_pct(tuning['calibrated_abstention'])} of the dev readings are then shown as "
            "uncertain.", ""] if "calibrated_abstention" in tuning else []),
     ]

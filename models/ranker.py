@@ -164,15 +164,15 @@ def _traced(torch: Any, model: Any, tokenizer: Any) -> Any | None:
     when that would not be the same model.
 
     A traced graph skips the Python of the transformer's many small modules, which is most of
-    the time of a forward pass this small (one span's 2-3 candidates). The trace is kept only if
-    it gives the eager model's scores on a padded probe batch; any failure keeps eager mode.
+    the time of a forward pass this small (one span's 2-3 candidates). Traced on a padded batch,
+    it is kept only if it gives the eager model's scores on a batch of another size and length;
+    any failure keeps eager mode.
     """
     import warnings
 
     def encode(contexts: list[str], candidates: list[str]) -> Any:
         return tokenizer(contexts, candidates, padding=True, return_tensors="pt")
 
-    # Traced on a padded batch, checked on one of another size and length.
     probe = encode(["kardiologi | objektivt | Pt. [ MS ] kendt med hjertesygdom", "[ MS ]"],
                    ["mitralstenose", "multipel sklerose"])
     check = encode(["neurologi | vurdering | nye attakker, [ MS ] i udredning"] * 3,

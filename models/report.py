@@ -47,7 +47,8 @@ def pipeline_decision_choices(ranker: SenseRanker, items: Sequence[Any], lexicon
     """What the pipeline shows: cues where they decide, else model and cues combined, with the
     settings tuned on the development contexts (``sense_settings`` in ``ranker.json``)."""
     from klarjournal.evaluation.senses_eval import SenseChoice, entry_for
-    from klarjournal.models.tune_senses import LOW_CONFIDENCE, collect, decision_for
+    from klarjournal.models.tune_senses import collect, decision_for
+    from klarjournal.pipeline.renderer import LOW_CONFIDENCE
     from klarjournal.pipeline.senses import SenseSettings, shown_confidence
 
     settings = SenseSettings(**ranker.meta.get("sense_settings", {}))

@@ -23,14 +23,13 @@ from klarjournal.evaluation.corpus_io import SenseItem
 from klarjournal.evaluation.senses_eval import entry_for
 from klarjournal.lexicon import Lexicon
 from klarjournal.models.ranker import RANKER_META, RankItem, SenseRanker, candidate_text
+from klarjournal.pipeline.renderer import LOW_CONFIDENCE
 from klarjournal.pipeline.senses import (CUE_WINDOW_TOKENS, VALUE_LOOKAHEAD_CHARS,
                                          SenseDecision, SenseSettings,
                                          cue_scores, cues_decide, decide_by_cues,
                                          decide_with_model, shown_confidence)
 
 MAX_ABSTAIN = 0.05
-# The renderer's default ``low_confidence``: below it a reading is shown as "X (måske: …)".
-LOW_CONFIDENCE = 0.75
 CUE_WEIGHTS = (0.0, 0.25, 0.5, 1.0, 1.5, 2.0, 3.0)
 DEFAULT_PRIORS = (0.0, 0.5, 1.0, 2.0)
 CUES_DECIDE_FROM = (1.0, 2.0, 3.0, 4.0, 5.0, 1e9)

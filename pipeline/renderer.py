@@ -23,6 +23,8 @@ from klarjournal.lexicon.schema import Slot
 from klarjournal.pipeline.extensions import read, register_extensions, write
 from klarjournal.pipeline.tokens import TokenTable, token_table
 
+# Below this confidence a reading is shown as a possibility (the renderer's default setting).
+LOW_CONFIDENCE = 0.75
 # How a low-confidence reading is shown: the original word, then the reading as a possibility.
 UNCERTAIN_FORMAT = "{surface} (måske: {lay})"
 # A surface with digits keeps them in sight: the reading, then the original in brackets.
@@ -204,7 +206,7 @@ def _period_ends_sentence(table: TokenTable, text: str, match: dict[str, Any],
 
 @Language.factory(
     "klarjournal_renderer",
-    default_config={"low_confidence": 0.75},
+    default_config={"low_confidence": LOW_CONFIDENCE},
     requires=["doc._.klarjournal_matches", "doc._.klarjournal_sections"],
     assigns=["doc._.klarjournal_translation"],
 )

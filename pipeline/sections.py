@@ -71,7 +71,7 @@ class SectionSplitter:
             form.split()[-1].casefold() for entry in lexicon.entries
             if entry.expansion and entry.expansion.split()[-1] in LINKING_WORDS
             for form in entry.surfaces if form.endswith("."))
-        self._codes = WordCache(self._word_code)
+        self._codes.clear()  # codes of the previous lexicon no longer hold
 
     def find_headings(self, text: str) -> list[dict[str, Any]]:
         found = []
@@ -145,8 +145,8 @@ class SectionSplitter:
     def _set_sentence_starts(self, doc: Doc, text: str, heading_ends: set[int],
                              heading_starts: set[int]) -> None:
         """A token starts a sentence after a line break or a sentence-ending mark, after a
-        period-final word (not a number, not "mhp.") when it is capitalised (not an acronym), at a bullet that begins its
-        line, at a heading and after a heading's colon.
+        period-final word (not a number, not "mhp.") when it is capitalised (not an acronym), at
+        a bullet that begins its line, at a heading and after a heading's colon.
 
         The per-word part is one cached code per word, combined for the whole note at once;
         only bullets and headings are looked at one by one.

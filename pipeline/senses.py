@@ -26,7 +26,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from klarjournal.lexicon import Entry, Sense, load_lexicon
-from klarjournal.pipeline.extensions import register_extensions
+from klarjournal.pipeline.extensions import read, register_extensions
 from klarjournal.pipeline.tokens import token_table
 
 logger = logging.getLogger(__name__)
@@ -212,13 +212,13 @@ class SenseChooser:
         for doc in docs:
             # The token table keeps the text: doc.text is rebuilt from every token.
             text = token_table(doc).text
-            for match in doc._.klarjournal_matches or []:
+            for match in read(doc, "klarjournal_matches") or []:
                 if not match.get("ambiguous") or match["entry"] not in self.entries:
                     continue
                 senses = self.senses[match["entry"]]
                 following = text[match["end"]:match["end"] + VALUE_LOOKAHEAD_CHARS]
                 scores = cue_scores(senses, self._nearby_words(doc, match),
-                                    section_at(doc, match["start"]), doc._.klarjournal_specialty,
+                                    section_at(doc, match["start"]), read(doc, "klarjournal_specialty"),
                                     following)
                 if self.ranker is None or cues_decide(scores, self.settings):
                     self._apply(match, senses, decide_by_cues(scores, self.settings))
@@ -251,7 +251,7 @@ class SenseChooser:
                 # evidence; with expansion and lay alone it is barely above the default sense.
                 candidates=[candidate_text(sense) for sense in senses],
                 section=section_at(doc, match["start"]),
-                specialty=doc._.klarjournal_specialty,
+                specialty=read(doc, "klarjournal_specialty"),
             ))
         for (_, match, scores), probs in zip(pending, self.ranker.rank(items), strict=True):
             senses = self.senses[match["entry"]]
@@ -259,7 +259,7 @@ class SenseChooser:
 
 
 def section_at(doc: Doc, char: int) -> str | None:
-    for section in doc._.klarjournal_sections or []:
+    for section in read(doc, "klarjournal_sections") or []:
         if section["start"] <= char < section["end"]:
             return section["id"]
     return None

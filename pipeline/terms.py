@@ -18,10 +18,10 @@ abbreviation. Quantities (doses, values, dates) are never looked into.
 
 from bisect import bisect_left
 from collections import defaultdict
-from itertools import compress
-from os.path import commonprefix
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import compress
+from os.path import commonprefix
 from typing import Any
 
 from rapidfuzz import fuzz, process

@@ -21,6 +21,7 @@ from klarjournal.pipeline.extensions import read, write
 
 V = TypeVar("V")
 
+
 class WordCache(dict[str, V], Generic[V]):
     """``compute(word)``, computed on first sight and kept (emptied when it grows past ``limit``,
     so arbitrary input cannot grow it without bound)."""
