@@ -135,8 +135,10 @@ class SectionSplitter:
         if word.endswith(".") and len(word) > 1 and (not lexeme.like_num or word[:-1].isdigit()) \
                 and word.casefold() not in self.never_final:
             code |= ABBREVIATION_PERIOD
-        # An acronym is written in capitals mid-sentence too ("i ve. MCA-territorium", "QTc").
-        if word[:1].isupper() and not word[:2].isupper():
+        # A capitalised word after "ve." starts a sentence even when it is an acronym-led compound
+        # ("ve. CRP-stigning"): a false start costs a period, a missed one can carry a negation
+        # ("Ingen smerter i ve.") over into the next finding.
+        if word[:1].isupper() and not word.isupper():
             code |= CAPITALISED
         if word in BULLETS:
             code |= BULLET
@@ -145,8 +147,8 @@ class SectionSplitter:
     def _set_sentence_starts(self, doc: Doc, text: str, heading_ends: set[int],
                              heading_starts: set[int]) -> None:
         """A token starts a sentence after a line break or a sentence-ending mark, after a
-        period-final word (not a number, not "mhp.") when it is capitalised (not an acronym), at
-        a bullet that begins its line, at a heading and after a heading's colon.
+        period-final word (not a number, not "mhp.") when it is capitalised, at a bullet that begins
+        its line, at a heading and after a heading's colon.
 
         The per-word part is one cached code per word, combined for the whole note at once;
         only bullets and headings are looked at one by one.

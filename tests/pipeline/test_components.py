@@ -63,7 +63,7 @@ def test_sections_do_not_take_a_value_line_for_a_heading(translator, text):
     ("Obs. pneumoni. Ingen tegn på DVT.", 2),
     ("BT 145/90\nP 72", 2),
     ("Giv 1 tbl. p.o. i morgen tidlig.", 1),
-    ("Iskæmisk apopleksi i ve. MCA-territorium.", 1),   # an acronym is no sentence start
+    ("Ingen smerter i ve. CRP-stigning til 80.", 2),   # the negation must not reach CRP
     ("Kendt m. Alzheimers demens.", 1),                 # "m." (med) never ends a sentence
     ("EKG mhp. Holter-monitorering.", 1),
     ("Indlægges til obs. Pt. har det godt.", 2),
@@ -126,6 +126,7 @@ def test_context_marks_negation_uncertainty_history_and_family(translator, text,
     ("Pneumoni kan ikke udelukkes.", "Pneumoni"),
     ("Ingen feber, men dyspnø.", "dyspnø"),
     ("Pt. har dyspnø.", "dyspnø"),
+    ("Ingen smerter i ve. CRP-stigning til 80.", "CRP"),   # a new sentence after "ve."
 ])
 def test_context_does_not_negate_what_the_note_does_not_negate(translator, text, surface):
     span = next(s for s in translator.translate(text).spans if s.surface == surface)
