@@ -2,13 +2,14 @@
 
 Schema and duplicate ids are enforced by the loader. This module adds what needs the whole
 lexicon at once: surface collisions, unknown sources, lay readings that are still jargon,
-inflected surfaces whose lay reading lacks the matching form, and term forms too common to match.
+inflected surfaces whose lay reading lacks the matching form, term forms too common to match,
+and readings that drop a side of the body their surface names.
 """
 
 from collections import defaultdict
 from dataclasses import dataclass
 
-from klarjournal.lexicon.danish import EVERYDAY_ZIPF, is_common, zipf
+from klarjournal.lexicon.danish import EVERYDAY_ZIPF, is_common, reading_keeps_sides, sides_named, zipf
 from klarjournal.lexicon.keys import exact, fold, shapes_differ
 from klarjournal.lexicon.loader import Lexicon
 from klarjournal.lexicon.schema import INFLECTED_SLOTS, Entry
@@ -142,6 +143,32 @@ def check_everyday_terms(lexicon: Lexicon) -> list[Finding]:
     return findings
 
 
+def check_sides_kept(lexicon: Lexicon) -> list[Finding]:
+    """A surface that names a side of the body (``v. poplitea sin.``) must have readings and an
+    expansion that name it too, or the patient text loses the side; so must the readings of an
+    abbreviation whose expansion names one (``HNK``, højre nedre kvadrant). Usually the fix for a
+    sided surface is to drop it: the side word is then matched, and explained, on its own."""
+    findings = []
+    for entry in lexicon.entries:
+        surfaces = [form for form in _surface_forms(entry) if sides_named(form)]
+        for sense in entry.all_senses():
+            sided = [*surfaces, *([sense.expansion] if sides_named(sense.expansion) else [])]
+            readings = [sense.expansion, *(form for lay in sense.lay
+                                           for form in (lay.text, lay.def_, lay.pl, lay.pl_def,
+                                                        lay.t, lay.e) if form)]
+            for surface in sided:
+                lost = [r for r in readings if not reading_keeps_sides(surface, r)
+                        and not sides_named(surface) <= sides_named(r)]
+                if lost:
+                    findings.append(Finding(
+                        "error", entry.id, lexicon.origin.get(entry.id, "?"),
+                        f"{surface!r} names a side of the body that the reading "
+                        f"{lost[0]!r} (sense {sense.id!r}) drops; drop the sided surface or "
+                        "name the side in every reading"))
+    return findings
+
+
 def check_lexicon(lexicon: Lexicon) -> list[Finding]:
     return [*check_collisions(lexicon), *check_sources(lexicon), *check_lay_readings(lexicon),
-            *check_negation_kept_outside(lexicon), *check_everyday_terms(lexicon)]
+            *check_negation_kept_outside(lexicon), *check_everyday_terms(lexicon),
+            *check_sides_kept(lexicon)]

@@ -23,6 +23,35 @@ COMMON_ZIPF = 2.5
 EVERYDAY_ZIPF = 3.5
 MIN_PART = 3
 
+# Written forms that name a side of the body (lower case, as a whole word of a surface), by the
+# word a patient reading must then contain. Safety rule: a reading never drops or changes a side.
+LATERALITY: dict[str, frozenset[str]] = {
+    "venstre": frozenset({"sin", "sin.", "sinister", "sinistra", "sinistrum", "ve.", "venstre",
+                          "venstresidig", "venstresidigt", "venstresidige"}),
+    "højre": frozenset({"dxt", "dxt.", "dx.", "dexter", "dextra", "dextrum", "hø.", "højre",
+                        "højresidig", "højresidigt", "højresidige"}),
+    "begge": frozenset({"bilat", "bilat.", "bilateral", "bilateralt", "bilaterale", "begge",
+                        "dobbeltsidig", "dobbeltsidigt", "dobbeltsidige"}),
+}
+# What a reading may say for each side.
+LATERALITY_READINGS: dict[str, tuple[str, ...]] = {
+    "venstre": ("venstre",), "højre": ("højre",),
+    "begge": ("begge", "dobbeltsidig", "bilateral"),
+}
+
+
+def sides_named(text: str) -> set[str]:
+    """The sides of the body that ``text`` names by one of the ``LATERALITY`` forms."""
+    words = {word.strip(",;:()").lower() for word in text.replace("-", " ").split()}
+    return {side for side, forms in LATERALITY.items() if words & forms}
+
+
+def reading_keeps_sides(surface: str, reading: str) -> bool:
+    """Does ``reading`` say every side ``surface`` names?"""
+    lowered = reading.lower()
+    return all(any(word in lowered for word in LATERALITY_READINGS[side])
+               for side in sides_named(surface))
+
 LEMMAS = Path(__file__).parent / "data" / "lemmas-da.json.gz"
 
 

@@ -17,6 +17,15 @@ Slot = Literal["base", "def", "pl", "pl_def", "t", "e"]
 INFLECTED_SLOTS: tuple[Slot, ...] = ("def", "pl", "pl_def", "t", "e")
 
 ID_PATTERN = r"^[a-z0-9æøå][a-z0-9æøå_.:-]*$"
+# A sense's cue this short matches whole words only: as a prefix "mor" would match "morgen".
+WHOLE_WORD_CUE_MAX_CHARS = 3
+
+
+def cue_matches(cue: str, word: str) -> bool:
+    """Does the lower-case ``word`` carry ``cue``: start with it, or be it if the cue is short."""
+    if len(cue) <= WHOLE_WORD_CUE_MAX_CHARS:
+        return word == cue
+    return word.startswith(cue)
 
 
 class Strict(BaseModel):
@@ -51,7 +60,8 @@ class Sense(Strict):
     expansion: str = Field(min_length=1)
     lay: list[LayReading] = Field(min_length=1)
     specialty: str | None = None
-    # Words near the surface that point to this sense (lower-case, any inflection prefix).
+    # Words near the surface that point to this sense (lower-case; a stem of 4 or more letters
+    # matches any word it starts, a shorter cue only the whole word; see ``cue_matches``).
     cues: list[str] = []
     # Section ids (see sections.jsonl) in which this sense is the likely one.
     sections: list[str] = []

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from klarjournal.lexicon import Sense
+from klarjournal.lexicon.schema import WHOLE_WORD_CUE_MAX_CHARS
 
 RANKER_META = "ranker.json"
 DEFAULT_WINDOW_CHARS = 160
@@ -105,12 +106,17 @@ def evidence_text(item: RankItem, candidate: str, window_chars: int = DEFAULT_WI
     reading, specialties, cues, sections = parts[0], *(_split(p) for p in parts[1:])
     left, right = _windows(item, window_chars)
     near = f"{left} {right}".lower()
-    matched = [cue for cue in cues
-               if re.search(rf"(?<!\w){re.escape(cue.lower())}", near)]
+    matched = [cue for cue in cues if re.search(_cue_pattern(cue.lower()), near)]
     specialty = "ja" if item.specialty and item.specialty in specialties else "nej"
     section = "ja" if item.section and item.section in sections else "nej"
     return (f"{reading} | træf: {len(matched)} {', '.join(matched[:6]) or 'ingen'} | "
             f"speciale: {specialty} | afsnit: {section}")
+
+
+def _cue_pattern(cue: str) -> str:
+    """A cue found as in ``cue_matches``: a long one starts a word, a short one is a word."""
+    end = r"(?!\w)" if len(cue) <= WHOLE_WORD_CUE_MAX_CHARS else ""
+    return rf"(?<!\w){re.escape(cue)}{end}"
 
 
 def softmax(scores: Sequence[float]) -> list[float]:

@@ -35,6 +35,12 @@ LINKING_WORDS = frozenset({"af", "angående", "efter", "eller", "fra", "gennem",
                            "på", "til", "uden", "under", "ved", "vedrørende"})
 
 
+def is_shorthand_heading(heading: str) -> bool:
+    """A heading written as a letter or an abbreviation (``P:``, ``OU:``, ``Vurd.:``): whatever
+    section it names, a patient cannot read it, so it gets the patient heading."""
+    return heading.endswith(".") or len(heading) <= 2
+
+
 def heading_pattern(headings: Iterable[SectionHeading]) -> re.Pattern[str]:
     """One regex for every heading at the start of a line, followed by a colon.
 
@@ -109,11 +115,13 @@ class SectionSplitter:
                              "expansion": None})
         for found in headings:
             h: SectionHeading = found["heading"]
+            heading = text[found["heading_start"]:found["heading_end"]]
             sections.append({"start": found["heading_start"],
-                             "heading": text[found["heading_start"]:found["heading_end"]],
+                             "heading": heading,
                              "plain_heading": h.plain_heading, "id": h.id,
                              "heading_start": found["heading_start"],
-                             "heading_end": found["heading_end"], "jargon": h.jargon,
+                             "heading_end": found["heading_end"],
+                             "jargon": h.jargon or is_shorthand_heading(heading),
                              "expansion": h.expansion})
         for current, following in zip(sections, [*sections[1:], None], strict=True):
             current["end"] = following["start"] if following else len(text)

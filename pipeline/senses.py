@@ -26,6 +26,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from klarjournal.lexicon import Entry, Sense, load_lexicon
+from klarjournal.lexicon.schema import cue_matches
 from klarjournal.pipeline.extensions import read, register_extensions
 from klarjournal.pipeline.tokens import token_table
 
@@ -87,7 +88,7 @@ def cue_scores(senses: Sequence[Sense], nearby: Sequence[str], section: str | No
         cues = tuple(sense.cues)
         # Most nearby words start with no cue: one startswith(tuple) call rules them out.
         score = sum(1.0 for word in nearby if cues and word.startswith(cues)
-                    for cue in cues if word.startswith(cue))
+                    for cue in cues if cue_matches(cue, word))
         score += SECTION_WEIGHT if section and section in sense.sections else 0.0
         score += SPECIALTY_WEIGHT if specialty and specialty in sense.specialties else 0.0
         score += VALUE_WEIGHT if value and sense.value == value else 0.0

@@ -76,6 +76,26 @@ def test_check_warns_of_a_term_too_common_to_ever_match(data_dir, surface, flagg
     assert any("never matched" in f.problem for f in findings if f.entry_id == "test.x") is flagged
 
 
+@pytest.mark.parametrize(("changes", "flagged"), [
+    ({"kind": "phrase", "surfaces": ["v. xyzea sin."], "lay": [{"text": "blodåren"}]}, True),
+    ({"kind": "phrase", "surfaces": ["v. xyzea sin."], "lay": [{"text": "venstre blodåre"}]}, True),
+    ({"kind": "phrase", "surfaces": ["v. xyzea sin."], "expansion": "vena xyzea sinistra",
+      "lay": [{"text": "blodåren i venstre side"}]}, False),
+    ({"kind": "abbreviation", "surfaces": ["XNK"], "expansion": "højre nedre kvadrant",
+      "lay": [{"text": "en fjerdedel af maven"}]}, True),
+    ({"kind": "abbreviation", "surfaces": ["XNK"], "expansion": "højre nedre kvadrant",
+      "lay": [{"text": "nederste højre del af maven"}]}, False),
+    ({"surfaces": ["bilateral xyzitis"], "lay": [{"text": "betændelse i begge sider"}],
+      "expansion": "bilateral xyzitis"}, False),
+])
+def test_check_reports_a_reading_that_drops_a_side_of_the_body(data_dir, changes, flagged):
+    (data_dir / "entries" / "zz-a.jsonl").write_text(
+        json.dumps({**GOOD, **changes}) + "\n", "utf-8")
+    findings = check_lexicon(load_lexicon(data_dir))
+    assert any("side of the body" in f.problem and f.severity == "error"
+               for f in findings if f.entry_id == "test.x") is flagged
+
+
 def test_check_reports_a_lay_reading_that_is_still_jargon(data_dir):
     (data_dir / "entries" / "zz-a.jsonl").write_text(
         json.dumps({**GOOD, "lay": [{"text": "cholecystolithiasis"}]}) + "\n", "utf-8")

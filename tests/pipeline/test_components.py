@@ -45,6 +45,17 @@ def test_sections_find_heading_and_patient_heading(translator, text, heading, pl
     assert (sections[0].heading, sections[0].plain_heading) == (heading, plain_heading)
 
 
+@pytest.mark.parametrize(("text", "plain"), [
+    ("S: Hoste.\nP: Penicillin.", "Det fortalte du: Hoste.\nDet videre forløb: Penicillin."),
+    ("A: Hoste.", "Lægens vurdering: Hoste."),
+    ("Vurd.: Hoste.", "Lægens vurdering: Hoste."),
+    ("Vurdering: Hoste.", "Vurdering: Hoste."),
+])
+def test_sections_explain_a_heading_written_as_a_letter_or_abbreviation(translator, text, plain):
+    # "P:" is not "Puls:" and "A:" is not left for the patient to guess.
+    assert translator.translate(text).plain == plain
+
+
 def test_sections_split_note_at_each_heading(translator):
     text = "Anamnese: hoste.\nObj.: febril.\nPlan: kontrol."
     sections = translator.translate(text).sections

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from klarjournal.lexicon.danish import reading_keeps_sides
 from klarjournal.pipeline.quantities import find_quantities
 
 CORPUS_DIR = Path(__file__).resolve().parents[2] / "evaluation" / "corpus"
@@ -18,7 +19,7 @@ FRAGMENTS = [
     "Pt.", "pt", "indlagt med", "dyspnø", "dyspnøen", "BT", "145/90", "Obs.", "obs", "pneumoni",
     "pneumonien", "Ingen tegn på", "DVT", "ikke", "uden", "afkræftet", "kan ikke udelukkes",
     "Pamol", "1 g x 4", "dgl.", "p.o.", "i.v.", "EKG'et", "KOL-patientens", "ødemerne", "sin.",
-    "dxt.", "hø.", "ve.", "7,2 mmol/l", "94%", "2 l O2", "12.03.2026", "kl. 14.30", "MS", "Ca",
+    "dxt.", "hø.", "ve.", "v. poplitea", "HNK", "bilat.", "7,2 mmol/l", "94%", "2 l O2", "12.03.2026", "kl. 14.30", "MS", "Ca",
     "u.a.", "Obj.:", "Anamnese:", "Plan:", "\n", "\n- ", ".", ",", " ", "\t", "\r\n", "\u00a0",
     "😀", "\x07", "st.p.", "tidl.", "Mor har", "xylofomatose", "pnevmoni", "pneumonni",
 ]
@@ -34,6 +35,8 @@ def check_invariants(original: str, result: dict) -> None:
         assert 0 <= previous_end <= span["start"] < span["end"] <= len(original)
         assert original[span["start"]:span["end"]] == span["surface"]
         assert plain[span["plain_start"]:span["plain_end"]] == span["plain"]
+        # A side of the body the clinician wrote (sin., hø., bilat.) is named in the reading.
+        assert reading_keeps_sides(span["surface"], span["plain"]), span["entry"]
         previous_end = span["end"]
     # Every quantity (number, dose, unit, date, time) of the original is in the patient text.
     for start, end in find_quantities(original):
