@@ -29,7 +29,15 @@ def is_lower_dotted(form: str) -> bool:
     return form == form.lower() and "." in form
 
 
+def has_inner_period(form: str) -> bool:
+    """Periods between letters (``e.l.``, ``p.o.``), not only one at the end (``el.``)."""
+    return "." in form.rstrip(".")
+
+
 def shapes_differ(form: str, written: str) -> bool:
-    """An acronym never matches lower-case dotted shorthand: ``sv.t.`` is not ``SVT``."""
+    """An acronym never matches lower-case dotted shorthand (``sv.t.`` is not ``SVT``), and
+    shorthand dotted between its letters never matches one dotted only at its end (``e.l.``,
+    egen læge, is not ``el.``, eller)."""
     return (is_upper_plain(form) and is_lower_dotted(written)) or (
-        is_lower_dotted(form) and is_upper_plain(written))
+        is_lower_dotted(form) and is_upper_plain(written)) or (
+        "." in form and "." in written and has_inner_period(form) != has_inner_period(written))

@@ -141,7 +141,7 @@ class Renderer:
                 # Every number of the note stays in the patient text: DAS28, DM2, T4.
                 rendered = WITH_NUMBER_FORMAT.format(surface=surface, lay=lay)
             else:
-                rendered = lay
+                rendered = _without_repeated_preposition(kept, lay)
             if match["start"] in sentence_starts and (
                     surface[:1].isupper() or _previous_char(text, match["start"]) in ".!?"):
                 rendered = rendered[:1].upper() + rendered[1:]
@@ -171,6 +171,20 @@ class Renderer:
             "unresolved": list(read(doc, "klarjournal_unresolved") or []),
         })
         return doc
+
+
+# A reading that begins with the preposition the note just wrote ("i bilat. UE": "i" + "i begge
+# sider") drops its own.
+PREPOSITIONS = frozenset({"af", "efter", "for", "fra", "hos", "i", "med", "mod", "om", "over",
+                          "på", "til", "under", "ved"})
+
+
+def _without_repeated_preposition(before: str, reading: str) -> str:
+    first, _, rest = reading.partition(" ")
+    if not rest or first.lower() not in PREPOSITIONS or not before[-1:].isspace():
+        return reading
+    previous = before.rstrip().rpartition(" ")[2].rpartition("\n")[2]
+    return rest if previous.lower() == first.lower() else reading
 
 
 def _previous_char(text: str, position: int) -> str:

@@ -81,6 +81,23 @@ class Candidate:
     base: str
 
 
+# Prefixes of opposite meaning: a word one letter from a term with the other prefix is no
+# misspelling of it ("exoftalmus" is not "enoftalmus", a sunken eye).
+OPPOSITE_PREFIXES: tuple[tuple[str, str], ...] = (
+    ("hyper", "hypo"), ("exo", "endo"), ("ekso", "endo"), ("ex", "en"), ("eks", "en"),
+    ("intra", "extra"), ("intra", "ekstra"), ("infra", "supra"), ("sub", "supra"),
+    ("pre", "post"), ("præ", "post"), ("ante", "retro"), ("ab", "ad"), ("brady", "taky"),
+    ("brady", "takhy"), ("brady", "tachy"), ("mikro", "makro"), ("micro", "macro"),
+    ("oligo", "poly"), ("hypo", "normo"), ("hyper", "normo"),
+)
+
+
+def opposite_prefixes(word: str, term: str) -> bool:
+    """Do ``word`` and ``term`` (both folded) begin with prefixes of opposite meaning?"""
+    return any((word.startswith(a) and term.startswith(b)) or
+               (word.startswith(b) and term.startswith(a)) for a, b in OPPOSITE_PREFIXES)
+
+
 class TermMatcher:
     def __init__(self, fuzzy_threshold: float, inflection_confidence: float,
                  compound_confidence: float):
@@ -228,7 +245,7 @@ class TermMatcher:
                                   score_cutoff=self.fuzzy_threshold)
         # An everyday word is never read as a misspelt term. The word-frequency test costs three
         # times the fuzzy search on a new word: only for the few words close to a term.
-        if best is None or is_common(key):
+        if best is None or opposite_prefixes(key, best[0]) or is_common(key):
             return None
         found = self.by_key[best[0]]
         return self._reading(found, False, "fuzzy", round(best[1] / 100, 3))
@@ -270,8 +287,12 @@ class TermMatcher:
             start_char = table.starts[i] + reading.get("tail_offset", 0)
             char_end = reading.get("char_end", table.ends[end - 1])
             # A token that holds a quantity keeps it: only a reading of the part after it
-            # ("type 2-DM": the DM after the hyphen) is taken.
-            if protected[i] and _overlaps(quantities, start_char, char_end):
+            # ("type 2-DM": the DM after the hyphen) is taken, or of the whole token where the
+            # lexicon writes it with its number ("5-FU"; the renderer keeps the written form).
+            if protected[i] and _overlaps(quantities, start_char, char_end) and not (
+                    _has_digit(table.texts[i])
+                    and cached_fold(text[start_char:char_end]) in self.by_key
+                    and _covers_quantities(quantities, start_char, char_end)):
                 continue
             match = {"start": start_char, "end": char_end, "token_start": i,
                      "token_end": end, "surface": text[start_char:char_end],
@@ -365,9 +386,25 @@ def _overlaps(ranges: list[tuple[int, int]], start: int, end: int) -> bool:
     return k > 0 and ranges[k - 1][1] > start
 
 
+def _covers_quantities(ranges: list[tuple[int, int]], start: int, end: int) -> bool:
+    """Whether every one of the sorted ``ranges`` that overlaps [start, end) lies inside it
+    ("5-FU" holds its "5"; "O2" of "2 l O2" is part of a quantity)."""
+    k = bisect_left(ranges, (end,))
+    while k > 0 and ranges[k - 1][1] > start:
+        if ranges[k - 1][0] < start or ranges[k - 1][1] > end:
+            return False
+        k -= 1
+    return True
+
+
 @lru_cache(maxsize=200_000)
 def _has_letter(word: str) -> bool:
     return any(ch.isalpha() for ch in word)
+
+
+@lru_cache(maxsize=200_000)
+def _has_digit(word: str) -> bool:
+    return any(ch.isdigit() for ch in word)
 
 
 def _heading_matches(doc: Doc, text: str) -> list[dict[str, Any]]:

@@ -16,7 +16,7 @@ from spacy.tokens import Doc
 from spacy.util import compile_infix_regex, compile_prefix_regex, compile_suffix_regex, registry
 
 from klarjournal.lexicon import Lexicon, load_lexicon
-from klarjournal.lexicon.keys import APOSTROPHES
+from klarjournal.lexicon.keys import APOSTROPHES, fold, has_inner_period, is_lower_dotted, is_upper_plain
 from klarjournal.pipeline.extensions import register_extensions
 from klarjournal.pipeline.tokens import build_token_table, word_info_cache
 
@@ -24,13 +24,20 @@ from klarjournal.pipeline.tokens import build_token_table, word_info_cache
 def special_forms(lexicon: Lexicon) -> set[str]:
     """Written forms that must stay one token: they contain a period or an apostrophe."""
     forms: set[str] = set()
+    acronyms = {fold(form) for entry in lexicon.entries for form in entry.surfaces
+                if is_upper_plain(form)}
 
     def add(form: str, case_sensitive: bool) -> None:
         if " " in form or not any(ch in form for ch in "." + APOSTROPHES):
             return
         forms.add(form)
         if not case_sensitive:
-            forms.update({form.lower(), form.upper(), form[:1].upper() + form[1:].lower()})
+            forms.update({form.lower(), form[:1].upper() + form[1:].lower()})
+            # "Anfald af SVT." ends with the acronym SVT and the sentence's period; it is not
+            # "svt." (svarende til) in capitals.
+            if not (is_lower_dotted(form) and not has_inner_period(form)
+                    and fold(form) in acronyms):
+                forms.add(form.upper())
 
     for entry in lexicon.entries:
         for form in [*entry.surfaces, *(f for fs in entry.inflections.values() for f in fs)]:

@@ -3,6 +3,7 @@
 import pytest
 
 from klarjournal.pipeline.quantities import find_quantities
+from klarjournal.pipeline.terms import opposite_prefixes
 
 
 @pytest.mark.parametrize("text", ["dgl.", "i.v.", "p.o.", "s.c.", "st.p.", "u.a.", "obs.", "tbl.",
@@ -104,6 +105,34 @@ def test_terms_do_not_read_an_ordinary_word_as_a_periodless_abbreviation(transla
     assert not surfaces & {"sin", "ca"}
 
 
+@pytest.mark.parametrize(("word", "term", "opposite"), [
+    ("exoftalmus", "enoftalmus", True), ("hypokaliæmi", "hyperkaliæmi", True),
+    ("abduktion", "adduktion", True), ("bradykardi", "takykardi", True),
+    ("pneumonni", "pneumoni", False), ("hypertensionn", "hypertension", False),
+])
+def test_a_misspelling_is_never_read_as_the_term_with_the_opposite_prefix(word, term, opposite):
+    assert opposite_prefixes(word, term) is opposite
+
+
+@pytest.mark.parametrize(("text", "surface", "entry"), [
+    ("Anfald af SVT. Kendt KOL.", "SVT", "svt"),   # not "svt." (svarende til) in capitals
+    ("Henvist fra e.l. i dag.", None, "alm.el"),    # egen læge is not "el." (eller)
+    ("Behandles med 5-FU i 6 mdr.", "5-FU", None),  # a drug name that starts with a digit
+])
+def test_terms_respect_the_shape_of_an_abbreviation(translator, text, surface, entry):
+    spans = translator.translate(text).spans
+    if surface:
+        assert any(s.surface == surface and (entry is None or s.entry == entry) for s in spans)
+    else:
+        assert all(s.entry != entry for s in spans)
+
+
+def test_a_protruding_eye_is_not_read_as_a_sunken_one(translator):
+    # "exoftalmus" is one letter from "enoftalmus" (sunken eye), a lexicon term.
+    plain = translator.translate("Let exoftalmus.").plain
+    assert "indsunket" not in plain
+
+
 @pytest.mark.parametrize(("text", "surface", "source"), [
     ("Pt. har pnevmoni", "pnevmoni", "lexicon"),
     ("Pt. har pneumonni", "pneumonni", "fuzzy"),
@@ -162,6 +191,8 @@ def test_jargon_leaves_names_and_everyday_danish_alone(translator, text):
      "Ingen tegn på blodprop i en dyb blodåre."),
     ("Pamol 1 g x 4 dgl. Pt. har det godt.", "Pamol 1 g x 4 dagligt. Patienten har det godt."),
     ("pneumonien er i bedring", "Lungebetændelsen er i bedring"),
+    # The reading's own "i" is not repeated after the note's ("i i begge sider").
+    ("Smerter i bilat. knæ.", "Smerter i begge sider knæ."),
 ])
 def test_renderer_writes_correct_danish_and_keeps_everything_else(translator, text, plain):
     assert translator.translate(text).plain == plain
