@@ -10,7 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from klarjournal.lexicon.danish import EVERYDAY_ZIPF, is_common, reading_keeps_sides, sides_named, zipf
-from klarjournal.lexicon.keys import exact, fold, shapes_differ
+from klarjournal.lexicon.keys import exact, fold, has_inner_period, shapes_differ
 from klarjournal.lexicon.loader import Lexicon
 from klarjournal.lexicon.schema import INFLECTED_SLOTS, Entry
 
@@ -56,8 +56,10 @@ def _can_meet(a: tuple[str, str, bool], b: tuple[str, str, bool]) -> bool:
     (_, form_a, sensitive_a), (_, form_b, sensitive_b) = a, b
     if sensitive_a and sensitive_b:
         return exact(form_a) == exact(form_b)
-    # The matcher never reads lower-case dotted shorthand as an acronym (sv.t. is not SVT).
-    return not shapes_differ(form_a, form_b)
+    # The matcher never reads lower-case dotted shorthand as an acronym (sv.t. is not SVT), and
+    # prefers the form dotted between its letters as written (p.t. is not pt).
+    return not shapes_differ(form_a, form_b) and \
+        has_inner_period(form_a) == has_inner_period(form_b)
 
 
 def check_sources(lexicon: Lexicon) -> list[Finding]:

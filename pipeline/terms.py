@@ -30,7 +30,7 @@ from spacy.tokens import Doc
 
 from klarjournal.lexicon import Entry, load_lexicon
 from klarjournal.lexicon.danish import EVERYDAY_ZIPF, is_common, zipf
-from klarjournal.lexicon.keys import APOSTROPHES, exact, fold, shapes_differ
+from klarjournal.lexicon.keys import APOSTROPHES, exact, fold, has_inner_period, shapes_differ
 from klarjournal.lexicon.schema import Slot
 from klarjournal.pipeline.extensions import read, register_extensions, write
 from klarjournal.pipeline.quantities import protected_tokens
@@ -163,13 +163,21 @@ class TermMatcher:
         """Entries ``text`` can stand for as written (case, periods and shape respected)."""
         has_period = "." in text
         has_capital = text != text.lower()
-        return [
+        found = [
             c for c in self.by_key.get(cached_fold(text), [])
             if (not c.case_sensitive or exact(text) == c.exact_key)
             and (has_period or not c.needs_period)
             and (has_capital or not c.needs_capital)
             and not shapes_differ(c.form, text)
         ]
+        if len(found) > 1:
+            # "p.t." (på nuværende tidspunkt) is not "pt" (patienten) when the lexicon has both;
+            # a form dotted as written wins. With one of them only, "iv" still finds "i.v.".
+            inner = has_inner_period(text)
+            same = [c for c in found if has_inner_period(c.form) == inner]
+            if same:
+                return same
+        return found
 
     def _everyday(self, candidates: list[Candidate]) -> bool:
         return any(self.entries[c.entry_id].everyday for c in candidates)

@@ -117,6 +117,8 @@ def test_a_misspelling_is_never_read_as_the_term_with_the_opposite_prefix(word, 
 @pytest.mark.parametrize(("text", "surface", "entry"), [
     ("Anfald af SVT. Kendt KOL.", "SVT", "svt"),   # not "svt." (svarende til) in capitals
     ("Henvist fra e.l. i dag.", None, "alm.el"),    # egen læge is not "el." (eller)
+    ("Ingen indikation p.t. Pt. er træt.", "p.t.", "pro-tempore"),  # for tiden, not patienten
+    ("Ingen indikation p.t. Pt. er træt.", "Pt.", "pt"),
     ("Behandles med 5-FU i 6 mdr.", "5-FU", None),  # a drug name that starts with a digit
 ])
 def test_terms_respect_the_shape_of_an_abbreviation(translator, text, surface, entry):
