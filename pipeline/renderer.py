@@ -21,7 +21,7 @@ from klarjournal.lexicon import LayReading, Sense, load_lexicon
 from klarjournal.lexicon.keys import fold
 from klarjournal.lexicon.schema import Slot
 from klarjournal.pipeline.extensions import read, register_extensions, write
-from klarjournal.pipeline.tokens import TokenTable, token_table
+from klarjournal.pipeline.tokens import TokenTable, has_digit, token_table
 
 # Below this confidence a reading is shown as a possibility (the renderer's default setting).
 LOW_CONFIDENCE = 0.75
@@ -137,7 +137,7 @@ class Renderer:
             low = match["confidence"] < self.low_confidence
             if low:
                 rendered = UNCERTAIN_FORMAT.format(surface=surface, lay=lay)
-            elif _has_digit(surface):
+            elif has_digit(surface):
                 # Every number of the note stays in the patient text: DAS28, DM2, T4.
                 rendered = WITH_NUMBER_FORMAT.format(surface=surface, lay=lay)
             else:
@@ -193,11 +193,6 @@ def _previous_char(text: str, position: int) -> str:
     while i >= 0 and text[i].isspace():
         i -= 1
     return text[i] if i >= 0 else ""
-
-
-@lru_cache(maxsize=100_000)
-def _has_digit(surface: str) -> bool:
-    return any(ch.isdigit() for ch in surface)
 
 
 def _period_ends_sentence(table: TokenTable, text: str, match: dict[str, Any],

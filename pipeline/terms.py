@@ -34,7 +34,7 @@ from klarjournal.lexicon.keys import APOSTROPHES, exact, fold, has_inner_period,
 from klarjournal.lexicon.schema import Slot
 from klarjournal.pipeline.extensions import read, register_extensions, write
 from klarjournal.pipeline.quantities import protected_tokens
-from klarjournal.pipeline.tokens import TokenTable, WordCache, cached_fold, token_table
+from klarjournal.pipeline.tokens import TokenTable, WordCache, cached_fold, has_digit, token_table
 
 # Suffixes after an apostrophe on an abbreviation (EKG'et, CT'en, EKG'erne, KOL's).
 APOSTROPHE_SUFFIX_SLOT: dict[str, tuple[Slot, bool]] = {
@@ -298,7 +298,7 @@ class TermMatcher:
             # ("type 2-DM": the DM after the hyphen) is taken, or of the whole token where the
             # lexicon writes it with its number ("5-FU"; the renderer keeps the written form).
             if protected[i] and _overlaps(quantities, start_char, char_end) and not (
-                    _has_digit(table.texts[i])
+                    has_digit(table.texts[i])
                     and cached_fold(text[start_char:char_end]) in self.by_key
                     and _covers_quantities(quantities, start_char, char_end)):
                 continue
@@ -409,10 +409,6 @@ def _covers_quantities(ranges: list[tuple[int, int]], start: int, end: int) -> b
 def _has_letter(word: str) -> bool:
     return any(ch.isalpha() for ch in word)
 
-
-@lru_cache(maxsize=200_000)
-def _has_digit(word: str) -> bool:
-    return any(ch.isdigit() for ch in word)
 
 
 def _heading_matches(doc: Doc, text: str) -> list[dict[str, Any]]:

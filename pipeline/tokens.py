@@ -40,6 +40,10 @@ class WordCache(dict[str, V], Generic[V]):
 
 # Folding a word is pure and words repeat from note to note.
 cached_fold: Callable[[str], str] = WordCache(fold).__getitem__
+# Whether a written form holds a digit (DAS28, 5-FU): the renderer keeps such forms beside their
+# reading, and the term matcher lets them take in the number they hold.
+has_digit: Callable[[str], bool] = WordCache(
+    lambda word: any(ch.isdigit() for ch in word)).__getitem__
 
 
 class WordInfo(NamedTuple):
