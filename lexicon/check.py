@@ -9,7 +9,7 @@ and readings that drop a side of the body their surface names.
 from collections import defaultdict
 from dataclasses import dataclass
 
-from klarjournal.lexicon.danish import EVERYDAY_ZIPF, is_common, reading_keeps_sides, sides_named, zipf
+from klarjournal.lexicon.danish import is_common, is_everyday_form, reading_keeps_sides, sides_named
 from klarjournal.lexicon.keys import exact, fold, has_inner_period, shapes_differ
 from klarjournal.lexicon.loader import Lexicon
 from klarjournal.lexicon.schema import INFLECTED_SLOTS, Entry
@@ -138,7 +138,7 @@ def check_everyday_terms(lexicon: Lexicon) -> list[Finding]:
         if entry.kind != "term":
             continue
         for form in _surface_forms(entry):
-            if zipf(fold(form)) >= EVERYDAY_ZIPF:
+            if is_everyday_form(form):
                 findings.append(Finding("warning", entry.id, lexicon.origin.get(entry.id, "?"),
                                         f"term form {form!r} is everyday Danish by frequency "
                                         "and is never matched"))

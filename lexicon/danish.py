@@ -100,6 +100,17 @@ def split_compound(word: str, max_parts: int = 3) -> tuple[str, ...] | None:
     return None
 
 
+def is_everyday_form(form: str) -> bool:
+    """Whether a term form (as written) is as frequent as everyday Danish. A hyphenated form is
+    only when every part is and none is an acronym: wordfreq scores "HD-afsnit" by its
+    lower-cased parts together, as if it were common."""
+    parts = [part for part in form.replace(".", "").split("-") if part]
+    if len(parts) > 1:
+        return all(not (len(part) > 1 and part.isupper()) and zipf(part) >= EVERYDAY_ZIPF
+                   for part in parts)
+    return zipf(" ".join(form.casefold().replace(".", "").split())) >= EVERYDAY_ZIPF
+
+
 def is_common(word: str) -> bool:
     """True when a patient with no health training can be expected to know ``word``."""
     cleaned = word.strip(".,;:!?()[]\"'").lower()

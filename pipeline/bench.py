@@ -32,15 +32,27 @@ def corpus_notes() -> list[str]:
 
 
 def make_notes(count: int, words: int, seed: int) -> list[str]:
-    """``count`` notes of about ``words`` words, each stitched from random corpus notes."""
+    """``count`` notes of about ``words`` words, each stitched from the lines of random corpus
+    notes and cut at the line that brings it nearest to ``words`` (whole notes overshoot)."""
     pool, rng, notes = corpus_notes(), random.Random(seed), []
     if not pool:
         raise RuntimeError("no corpus notes found to build benchmark notes from")
     for _ in range(count):
-        parts: list[str] = []
-        while sum(len(p.split()) for p in parts) < words:
-            parts.append(rng.choice(pool))
-        notes.append("\n".join(parts))
+        lines: list[str] = []
+        total = 0
+        while total < words:
+            for line in rng.choice(pool).splitlines():
+                size = len(line.split())
+                if lines and total + size > words and words - total < total + size - words:
+                    break
+                lines.append(line)
+                total += size
+                if total >= words:
+                    break
+            else:
+                continue
+            break
+        notes.append("\n".join(lines))
     return notes
 
 

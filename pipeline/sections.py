@@ -25,8 +25,9 @@ from klarjournal.pipeline.tokens import WordCache, token_table
 BULLETS = ("-", "*", "•", "–", "·")
 SENTENCE_END = {".", "!", "?"}
 # Bits of a word's sentence code: a sentence starts after a word with BREAKS_AFTER, and after
-# one with ABBREVIATION_PERIOD when the next word is CAPITALISED; a BULLET at a line start.
-BREAKS_AFTER, ABBREVIATION_PERIOD, CAPITALISED, BULLET = 1, 2, 4, 8
+# one with ABBREVIATION_PERIOD when the next word is CAPITALISED, or is an ACRONYM followed by a
+# NUMBER (a measurement: "på rtg. CK 4500"); a BULLET at a line start.
+BREAKS_AFTER, ABBREVIATION_PERIOD, CAPITALISED, BULLET, ACRONYM, NUMBER = 1, 2, 4, 8, 16, 32
 # A written form whose expansion ends in one of these Danish prepositions or conjunctions
 # ("kendt m." kendt med, "mhp." med henblik på, "pga." på grund af) never ends a sentence.
 # Not "for": "obs." (observation for) ends "Indlægges til obs."
@@ -150,12 +151,19 @@ class SectionSplitter:
             code |= CAPITALISED
         if word in BULLETS:
             code |= BULLET
+        # "hø. UE" is a side and a limb, "hø. NIHSS 7" a new finding: an acronym after an
+        # abbreviation's period starts a sentence only when a value follows it.
+        if len(word) > 1 and word.isupper() and word.isalnum():
+            code |= ACRONYM
+        if word[:1].isdigit():
+            code |= NUMBER
         return code
 
     def _set_sentence_starts(self, doc: Doc, text: str, heading_ends: set[int],
                              heading_starts: set[int]) -> None:
         """A token starts a sentence after a line break or a sentence-ending mark, after a
-        period-final word (not a number, not "mhp.") when it is capitalised, at a bullet that begins
+        period-final word (not a number, not "mhp.") when it is capitalised or an acronym with a
+        value after it, at a bullet that begins
         its line, at a heading and after a heading's colon.
 
         The per-word part is one cached code per word, combined for the whole note at once;
@@ -173,6 +181,8 @@ class SectionSplitter:
         starts[0] = True
         starts[1:] = ((previous & BREAKS_AFTER) != 0) | (
             ((previous & ABBREVIATION_PERIOD) != 0) & ((current & CAPITALISED) != 0))
+        starts[1:-1] |= (((codes[:-2] & ABBREVIATION_PERIOD) != 0)
+                         & ((codes[1:-1] & ACRONYM) != 0) & ((codes[2:] & NUMBER) != 0))
         for i in numpy.flatnonzero(current & BULLET).tolist():
             if not starts[i + 1] and _starts_line(text, idxs[i + 1]):
                 starts[i + 1] = True

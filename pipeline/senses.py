@@ -38,11 +38,15 @@ SPECIALTY_WEIGHT = 2.0
 # A value right after the span, as a measurement sense is written ("RR 145/92", "HR 54").
 VALUE_WEIGHT = 3.0
 VALUE_LOOKAHEAD_CHARS = 24
+TIME_UNITS = ("sekunder", "sek", "minutter", "min", "timer", "time", "t", "døgn", "dage",
+              "dag", "uger", "uge", "måneder", "mdr", "md", "år")
 _VALUE_START = r"^[ \t]*[:=]?[ \t]*(?:ca\.?[ \t]*)?[<>≤≥~]?[ \t]*"
 VALUE_PATTERNS = (
     ("ratio", re.compile(_VALUE_START + r"\d+[ \t]*/[ \t]*\d")),
     ("gestation", re.compile(_VALUE_START + r"\d{1,2}[ \t]*\+[ \t]*\d\b")),
-    ("number", re.compile(_VALUE_START + r"-?\d")),
+    # A count of time ("Ca. 3 uger", "HR 2 dage") is never the measurement a lab sense is.
+    ("number", re.compile(_VALUE_START + r"-?\d+(?:[.,]\d+)*(?![\d.,]*\d)"
+                          r"(?![ \t]*(?:" + "|".join(TIME_UNITS) + r")(?!\w))")),
 )
 # Confidence of an abstention: below the renderer's threshold, so the reading is marked.
 ABSTAIN_CONFIDENCE = 0.5

@@ -29,7 +29,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from klarjournal.lexicon import Entry, load_lexicon
-from klarjournal.lexicon.danish import EVERYDAY_ZIPF, is_common, zipf
+from klarjournal.lexicon.danish import is_common, is_everyday_form
 from klarjournal.lexicon.keys import APOSTROPHES, exact, fold, has_inner_period, shapes_differ
 from klarjournal.lexicon.schema import Slot
 from klarjournal.pipeline.extensions import read, register_extensions, write
@@ -129,7 +129,7 @@ class TermMatcher:
             forms += [(f, slot) for slot, fs in entry.inflections.items() for f in fs]
             for form, slot in forms:
                 key = fold(form)
-                if not key or (entry.kind == "term" and zipf(key) >= EVERYDAY_ZIPF):
+                if not key or (entry.kind == "term" and is_everyday_form(form)):
                     continue
                 needs_period = "." in form and is_common(key)
                 needs_capital = form.isupper() and is_common(key)
@@ -162,12 +162,14 @@ class TermMatcher:
     def _candidates(self, text: str) -> list[Candidate]:
         """Entries ``text`` can stand for as written (case, periods and shape respected)."""
         has_period = "." in text
-        has_capital = text != text.lower()
+        # An acronym that is also a Danish word (SOM, ALT, SE) only when written in capitals:
+        # "Som" starting a sentence is the word.
+        all_capitals = text.isupper()
         found = [
             c for c in self.by_key.get(cached_fold(text), [])
             if (not c.case_sensitive or exact(text) == c.exact_key)
             and (has_period or not c.needs_period)
-            and (has_capital or not c.needs_capital)
+            and (all_capitals or not c.needs_capital)
             and not shapes_differ(c.form, text)
         ]
         if len(found) > 1:
@@ -284,11 +286,15 @@ class TermMatcher:
         candidates = compress(range(len(table.texts)), map(self._may_start.__getitem__,
                                                               table.texts))
         quantities = read(doc, "klarjournal_quantities") or []
+        # A phrase never runs into the next sentence ("stigende. Kreatinin 98" is no
+        # "kreatininstigning"): sentence starts bound it like spans already taken.
+        bounds = taken | set(compress(range(len(table.texts)),
+                                      read(doc, "klarjournal_sentence_starts") or []))
         position = 0
         for i in candidates:
             if i < position or i in taken:
                 continue
-            found = self._match_at(table, text, i, protected, taken)
+            found = self._match_at(table, text, i, protected, bounds)
             if found is None:
                 continue
             end, reading = found
@@ -320,19 +326,23 @@ class TermMatcher:
                                       or self._word_reading[word] is not None)
 
     def _match_at(self, table: TokenTable, text: str, i: int, protected: list[bool],
-                  taken: set[int]) -> tuple[int, dict[str, Any]] | None:
+                  bounds: set[int]) -> tuple[int, dict[str, Any]] | None:
         if table.keys[i] in self.phrase_first_keys:
             last = min(len(table.texts), i + self.max_phrase_tokens)
             # A longer phrase folds to an extension of a shorter one's key: stop growing it once
             # its key begins no lexicon key, and try only the lengths up to there. A phrase
-            # never runs into a span already taken (token i is free); it takes in a quantity
+            # never runs into a span already taken or a new sentence (``bounds``; token i is
+            # free); it takes in a quantity
             # only where the lexicon writes that number ("CA 19-9", "ECOG 2"), and the renderer
             # then keeps the written form with its number beside the reading.
             start, longest = table.starts[i], i + 1
-            while longest < last and longest not in taken and \
-                    not (protected[longest] and table.texts[longest].endswith(".")) and \
+            while longest < last and longest not in bounds and \
+                    not (protected[longest] and table.texts[longest].endswith(".")
+                         and not _is_final_number(table.texts[longest])) and \
                     cached_fold(text[start:table.ends[longest]]) in self.key_prefixes:
                 longest += 1
+                if _is_final_number(table.texts[longest - 1]):
+                    break
             for end in range(longest, i + 1, -1):
                 # A phrase never ends on punctuation: that belongs to the sentence, and the
                 # lexicon's own periods are inside single tokens (``pulm.``). A closing bracket
@@ -343,11 +353,19 @@ class TermMatcher:
                 phrase = text[start:table.ends[end - 1]]
                 if "\n" in phrase:
                     continue
+                # "Pt. er ASA 3.": the number and the sentence's period are one token; the
+                # phrase ends before the period, which stays the sentence's.
+                final_period = _is_final_number(table.texts[end - 1])
+                if final_period:
+                    phrase = phrase[:-1]
                 candidates = self._candidates(phrase)
                 if candidates and self._everyday(candidates):
                     return None
                 if candidates:
-                    return end, self._reading(candidates, False, "lexicon", 1.0)
+                    reading = self._reading(candidates, False, "lexicon", 1.0)
+                    if final_period:
+                        reading["char_end"] = start + len(phrase)
+                    return end, reading
         reading = self._word_reading[table.texts[i]]
         if reading is None:
             return None
@@ -403,6 +421,12 @@ def _covers_quantities(ranges: list[tuple[int, int]], start: int, end: int) -> b
             return False
         k -= 1
     return True
+
+
+def _is_final_number(word: str) -> bool:
+    """A number written with a period after it ("3."): an ordinal, or a number ending a
+    sentence."""
+    return len(word) > 1 and word.endswith(".") and word[:-1].isdigit()
 
 
 @lru_cache(maxsize=200_000)

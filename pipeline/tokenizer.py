@@ -28,7 +28,14 @@ def special_forms(lexicon: Lexicon) -> set[str]:
                 if is_upper_plain(form)}
 
     def add(form: str, case_sensitive: bool) -> None:
-        if " " in form or not any(ch in form for ch in "." + APOSTROPHES):
+        if " " in form:
+            # "a. mesenterica", "cat. nucl.": each dotted word of a phrase keeps its period, or
+            # the lone period would end the sentence there and the phrase with it.
+            for word in form.split():
+                if word.endswith("."):
+                    add(word, case_sensitive)
+            return
+        if not any(ch in form for ch in "." + APOSTROPHES):
             return
         forms.add(form)
         if not case_sensitive:

@@ -12,6 +12,14 @@ def test_tokenizer_keeps_clinical_abbreviation_with_its_period(nlp, text):
     assert [t.text for t in nlp.tokenizer(text)] == [text]
 
 
+@pytest.mark.parametrize(("text", "word"), [
+    ("Trombose i a. mesenterica superior.", "a."), ("Cat. nucl. gr. 2", "nucl."),
+    ("Creme ad us. ext. to gange dgl.", "us."),
+])
+def test_tokenizer_keeps_the_period_of_each_abbreviated_word_of_a_phrase(nlp, text, word):
+    assert word in [t.text for t in nlp.tokenizer(text)]
+
+
 @pytest.mark.parametrize("text", ["Pamol 1 g x 4 dgl.", "Giv 500 mg p.o. nu.", "Sår på crus sin., "
                                   "ikke dxt."])
 def test_tokenizer_abbreviation_stays_whole_inside_a_sentence(nlp, text):
@@ -79,6 +87,10 @@ def test_sections_do_not_take_a_value_line_for_a_heading(translator, text):
     ("Kendt m. Alzheimers demens.", 1),                 # "m." (med) never ends a sentence
     ("EKG mhp. Holter-monitorering.", 1),
     ("Indlægges til obs. Pt. har det godt.", 2),
+    ("Ingen frakturer på rtg. CK 4500.", 2),           # an acronym with a value is a new finding
+    ("Babinski neg. hø. NIHSS 7.", 2),
+    ("Ødem på hø. UE og ve. OE.", 1),                   # a side and a limb are one finding
+    ("Trombose i a. mesenterica superior.", 1),
 ])
 def test_sentences_end_at_real_sentence_ends_not_abbreviation_periods(nlp, text, expected):
     assert len(list(nlp(text).sents)) == expected
@@ -97,6 +109,24 @@ def test_sentences_end_at_real_sentence_ends_not_abbreviation_periods(nlp, text,
 def test_terms_match_case_period_inflection_and_compound_variants(translator, text, surface, plain):
     spans = {s.surface: s.plain for s in translator.translate(text).spans}
     assert spans.get(surface) == plain
+
+
+@pytest.mark.parametrize(("text", "not_entry"), [
+    ("hs-TnT 412, stigende. Kreatinin 98.", "nef.kreatininstigning"),  # no phrase across "."
+    ("Som steroidbesparende beh. gives MTX.", "oenh.som"),  # SOM only in capitals
+])
+def test_terms_never_join_words_the_note_keeps_apart(translator, text, not_entry):
+    assert all(s.entry != not_entry for s in translator.translate(text).spans)
+
+
+@pytest.mark.parametrize(("text", "surface", "entry"), [
+    ("Pt. er ASA 3.", "ASA 3", "anæst.asa-3"),  # the number and the sentence's period
+    ("HD-afsnittet ringer.", "HD-afsnittet", "nef.haemodialyseafsnit"),  # not everyday Danish
+    ("Trombose i a. mesenterica superior.", "a. mesenterica superior", "anat.a-mesenterica"),
+])
+def test_terms_match_a_whole_phrase_or_compound_as_listed(translator, text, surface, entry):
+    spans = translator.translate(text).spans
+    assert any(s.surface == surface and s.entry == entry for s in spans)
 
 
 @pytest.mark.parametrize("text", ["Han tog sin jakke på", "Det er ca 5 km væk"])

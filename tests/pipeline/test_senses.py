@@ -74,6 +74,8 @@ def test_zero_cue_weight_leaves_the_model_alone():
     (" 145/92, puls 80", "ratio"), (": 145 / 92", "ratio"), (" 54, sover", "number"),
     (" ca. 115/min", "number"), (" 36+5, Apgar", "gestation"), (" -3,1", "number"),
     (" med sten", None), ("-scanning", None), ("", None),
+    (". 3 uger efter", None), (" 2 dage", None), (" 12 mdr.", None), (" 2,38 mmol/l", "number"),
+    (" 14 timers", "number"), (" 1,5 t", None),
 ])
 def test_value_after_the_span(following, kind):
     from klarjournal.pipeline.senses import value_after
