@@ -126,6 +126,7 @@ class Renderer:
         pieces: list[str] = []
         spans: list[dict[str, Any]] = []
         position = plain_length = 0
+        previous_lay = ""
         for match in read(doc, "klarjournal_matches") or []:
             if match["start"] < position:
                 continue  # overlapping readings: the earlier, longer one already won
@@ -135,7 +136,14 @@ class Renderer:
             expansion, lay = self.reading(match)
             surface = match["surface"]
             low = match["confidence"] < self.low_confidence
-            if low:
+            repeated = _repeats_in_brackets(kept, text[match["end"]:match["end"] + 1],
+                                            previous_lay, lay)
+            previous_lay = lay
+            if repeated:
+                # "synkescreening (GUSS)": the term was just explained; its abbreviation in
+                # brackets stays as written rather than saying the same thing twice.
+                rendered = surface
+            elif low:
                 rendered = UNCERTAIN_FORMAT.format(surface=surface, lay=lay)
             elif has_digit(surface):
                 # Every number of the note stays in the patient text: DAS28, DM2, T4.
@@ -185,6 +193,12 @@ def _without_repeated_preposition(before: str, reading: str) -> str:
         return reading
     previous = before.rstrip().rpartition(" ")[2].rpartition("\n")[2]
     return rest if previous.lower() == first.lower() else reading
+
+
+def _repeats_in_brackets(before: str, after: str, previous_lay: str, lay: str) -> bool:
+    """Whether a span stands alone in brackets right after a span with the same reading."""
+    return (bool(previous_lay) and before.strip() == "(" and after == ")"
+            and previous_lay.casefold() == lay.casefold())
 
 
 def _previous_char(text: str, position: int) -> str:

@@ -225,6 +225,8 @@ def test_jargon_leaves_names_and_everyday_danish_alone(translator, text):
     ("pneumonien er i bedring", "Lungebetændelsen er i bedring"),
     # The reading's own "i" is not repeated after the note's ("i i begge sider").
     ("Smerter i bilat. knæ.", "Smerter i begge sider knæ."),
+    # An abbreviation in brackets after its own term is not explained twice.
+    ("Synkescreening (GUSS) bestået.", "Test af synkefunktionen (GUSS) bestået."),
 ])
 def test_renderer_writes_correct_danish_and_keeps_everything_else(translator, text, plain):
     assert translator.translate(text).plain == plain
