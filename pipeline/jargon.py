@@ -16,6 +16,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from klarjournal.lexicon import load_lexicon
+from klarjournal.lexicon.keys import fold
 from klarjournal.lexicon.danish import is_common
 from klarjournal.pipeline.extensions import read, register_extensions, write
 from klarjournal.pipeline.morphology import MorphologyExplainer
@@ -43,13 +44,21 @@ class JargonFinder:
         self.morphology_confidence = morphology_confidence
         self.min_length = min_length
         self.explainer = MorphologyExplainer(())
+        # Forms of the lexicon's everyday entries (evt., drug names): known, so never listed
+        # as unexplained, though they are not rewritten either.
+        self.known: frozenset[str] = frozenset()
         # The answer depends only on the word and whether it starts a sentence: words repeat
         # from note to note, so it is kept per word for both places (see _jargon_code).
         self._codes = WordCache(self._jargon_code)
 
     def initialize(self, get_examples: Any = None, *, nlp: Language | None = None,
                    lexicon_dir: str | None = None, overlays: list[str] | None = None) -> None:
-        self.explainer = MorphologyExplainer(load_lexicon(lexicon_dir, overlays or []).morphemes)
+        lexicon = load_lexicon(lexicon_dir, overlays or [])
+        self.explainer = MorphologyExplainer(lexicon.morphemes)
+        self.known = frozenset(
+            fold(form) for entry in lexicon.entries if entry.everyday
+            for form in [*entry.surfaces, *(f for fs in entry.inflections.values() for f in fs)])
+        self._codes.clear()
 
     def looks_like_jargon(self, text: str, sentence_start: bool) -> bool:
         code = self._codes[text]
@@ -58,6 +67,8 @@ class JargonFinder:
     def _jargon_code(self, text: str) -> int:
         """ANYWHERE, AT_SENTENCE_START (a capitalised word: mid-sentence it is a name or a
         brand, not jargon) or 0."""
+        if fold(text) in self.known:
+            return 0
         if ABBREVIATION_SHAPE.match(text):
             return 0 if is_common(text) else ANYWHERE
         if not text.isalpha() or len(text) < self.min_length:
