@@ -139,9 +139,10 @@ class Renderer:
             repeated = _repeats_in_brackets(kept, text[match["end"]:match["end"] + 1],
                                             previous_lay, lay)
             previous_lay = lay
-            if repeated:
+            if repeated or fold(lay) == fold(surface):
                 # "synkescreening (GUSS)": the term was just explained; its abbreviation in
-                # brackets stays as written rather than saying the same thing twice.
+                # brackets stays as written rather than saying the same thing twice. So does a
+                # form whose reading is itself ("stadie 4" of any disease).
                 rendered = surface
             elif low:
                 rendered = UNCERTAIN_FORMAT.format(surface=surface, lay=lay)

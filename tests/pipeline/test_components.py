@@ -227,6 +227,8 @@ def test_jargon_leaves_names_and_everyday_danish_alone(translator, text):
     ("Smerter i bilat. knæ.", "Smerter i begge sider knæ."),
     # An abbreviation in brackets after its own term is not explained twice.
     ("Synkescreening (GUSS) bestået.", "Test af synkefunktionen (GUSS) bestået."),
+    # A stage is a cancer stage only in a note about cancer.
+    ("Tryksår stadie 2 på sacrum.", "Tryksår stadie 2 på korsbenet."),
 ])
 def test_renderer_writes_correct_danish_and_keeps_everything_else(translator, text, plain):
     assert translator.translate(text).plain == plain
