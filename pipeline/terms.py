@@ -184,6 +184,13 @@ class TermMatcher:
     def _everyday(self, candidates: list[Candidate]) -> bool:
         return any(self.entries[c.entry_id].everyday for c in candidates)
 
+    def _is_everyday_word(self, word: str) -> bool:
+        """A listed everyday form (evt., a drug name), as written or in the genitive."""
+        found = self._candidates(word)
+        if not found and word.endswith("s"):
+            found = self._candidates(word[:-1])
+        return bool(found) and self._everyday(found)
+
     def lookup(self, text: str) -> dict[str, Any] | None:
         """How one written form (one token, or a phrase) is read, or None."""
         return self._lookup(text)
@@ -379,6 +386,8 @@ class TermMatcher:
         reading = self._lookup(word)
         if reading:
             return reading
+        if self._is_everyday_word(word):
+            return None  # "Hjertemagnyl" is a name as written, not "hjerte" + "Magnyl"
         head, _, tail = word.partition("-")
         specimen = SPECIMEN_PREFIXES.get(head.lower()) if tail else None
         if specimen:

@@ -212,6 +212,14 @@ def test_jargon_without_entry_stays_as_written_and_is_listed(translator, word):
     assert word in [u["surface"] for u in translation.unresolved]
 
 
+@pytest.mark.parametrize("text", ["Start pivmecillinam 400 mg x 3 og paracetamol.",
+                                  "Fortsat Hjertemagnyl og valaciclovir."])
+def test_drug_names_stay_as_written_and_are_not_listed_as_unexplained(translator, text):
+    translation = translator.translate(text)
+    assert translation.plain == text
+    assert translation.spans == [] and translation.unresolved == []
+
+
 @pytest.mark.parametrize("text", ["Pt. mødte Hansen i går.", "Pt. har hovedpine og kvalme."])
 def test_jargon_leaves_names_and_everyday_danish_alone(translator, text):
     assert translator.translate(text).unresolved == []
