@@ -18,6 +18,7 @@ hand-written development contexts (``evaluation/senses/dev.jsonl``), never on th
 import logging
 import math
 import re
+from functools import lru_cache
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -236,8 +237,8 @@ class SenseChooser:
     def _nearby_words(doc: Doc, match: dict[str, Any]) -> list[str]:
         lo = max(0, match["token_start"] - CUE_WINDOW_TOKENS)
         hi = min(len(doc), match["token_end"] + CUE_WINDOW_TOKENS)
-        # token.lower_ and token.is_alpha are str.lower() and str.isalpha() of the text.
-        return [word.lower() for word in token_table(doc).texts[lo:hi] if word.isalpha()]
+        # Words in lower case, abbreviations without their periods ("u.a." is the cue "ua").
+        return [word for word in map(_cue_word, token_table(doc).texts[lo:hi]) if word.isalpha()]
 
     def _apply(self, match: dict[str, Any], senses: list[Sense], decision: SenseDecision) -> None:
         match.update(sense=senses[decision.index].id,
@@ -261,6 +262,11 @@ class SenseChooser:
         for (_, match, scores), probs in zip(pending, self.ranker.rank(items), strict=True):
             senses = self.senses[match["entry"]]
             self._apply(match, senses, decide_with_model(probs, scores, self.settings))
+
+
+@lru_cache(maxsize=100_000)
+def _cue_word(word: str) -> str:
+    return word.lower().replace(".", "")
 
 
 def section_at(doc: Doc, char: int) -> str | None:
