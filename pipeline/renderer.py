@@ -21,7 +21,7 @@ from klarjournal.lexicon import LayReading, Sense, load_lexicon
 from klarjournal.lexicon.keys import fold
 from klarjournal.lexicon.schema import Slot
 from klarjournal.pipeline.extensions import read, register_extensions, write
-from klarjournal.pipeline.tokens import TokenTable, has_digit, token_table
+from klarjournal.pipeline.tokens import TokenTable, cached_fold, has_digit, token_table
 
 # Below this confidence a reading is shown as a possibility (the renderer's default setting).
 LOW_CONFIDENCE = 0.75
@@ -139,7 +139,7 @@ class Renderer:
             repeated = _repeats_in_brackets(kept, text[match["end"]:match["end"] + 1],
                                             previous_lay, lay)
             previous_lay = lay
-            if repeated or fold(lay) == fold(surface):
+            if repeated or cached_fold(lay) == cached_fold(surface):
                 # "synkescreening (GUSS)": the term was just explained; its abbreviation in
                 # brackets stays as written rather than saying the same thing twice. So does a
                 # form whose reading is itself ("stadie 4" of any disease).
