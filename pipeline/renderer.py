@@ -18,6 +18,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from klarjournal.lexicon import LayReading, Sense, load_lexicon
+from klarjournal.lexicon.danish import is_common
 from klarjournal.lexicon.keys import fold
 from klarjournal.lexicon.schema import Slot
 from klarjournal.pipeline.extensions import read, register_extensions, write
@@ -127,10 +128,11 @@ class Renderer:
         spans: list[dict[str, Any]] = []
         position = plain_length = 0
         previous_lay = ""
-        for match in read(doc, "klarjournal_matches") or []:
-            if match["start"] < position:
-                continue  # overlapping readings: the earlier, longer one already won
-            kept = text[position:match["start"]]
+        matches = read(doc, "klarjournal_matches") or []
+
+        def emit(match: dict[str, Any], kept: str, capital: bool) -> None:
+            """Append ``kept`` and the match's rendering to the patient text, and its span."""
+            nonlocal plain_length, previous_lay
             pieces.append(kept)
             plain_length += len(kept)
             expansion, lay = self.reading(match)
@@ -149,10 +151,11 @@ class Renderer:
             elif has_digit(surface):
                 # Every number of the note stays in the patient text: DAS28, DM2, T4.
                 rendered = WITH_NUMBER_FORMAT.format(surface=surface, lay=lay)
+            elif "noun_before" in match:
+                rendered = f"{match['noun_before']} {lay}"
             else:
                 rendered = _without_repeated_preposition(kept, lay)
-            if match["start"] in sentence_starts and (
-                    surface[:1].isupper() or _previous_char(text, match["start"]) in ".!?"):
+            if capital:
                 rendered = rendered[:1].upper() + rendered[1:]
             pieces.append(rendered)
             spans.append({
@@ -165,11 +168,40 @@ class Renderer:
                 "family": match["family"], "low_confidence": low,
             })
             plain_length += len(rendered)
-            position = match["end"]
             if surface.endswith(".") and not rendered.endswith(".") and \
                     _period_ends_sentence(table, text, match, sentence_starts):
                 pieces.append(".")
                 plain_length += 1
+
+        def starts_capitalised(match: dict[str, Any]) -> bool:
+            return match["start"] in sentence_starts and (
+                match["surface"][:1].isupper() or _previous_char(text, match["start"]) in ".!?")
+
+        skip_until = 0
+        for number, match in enumerate(matches):
+            if match["start"] < max(position, skip_until):
+                continue  # overlapping readings: the earlier, longer one already won
+            following = matches[number + 1] if number + 1 < len(matches) else None
+            order = _postpositive_order(self, table, text, match, following)
+            if order == "take_noun":
+                # "postoperativ kvalme": a reading that follows its noun ("efter operationen")
+                # takes the noun in: "kvalme efter operationen".
+                noun = match["token_end"]
+                match = {**match, "end": table.ends[noun], "token_end": noun + 1,
+                         "surface": text[match["start"]:table.ends[noun]],
+                         "noun_before": table.texts[noun]}
+            if order == "swap" and following is not None:
+                # "iskæmisk kardiomyopati": both terms are read, the noun's reading first
+                # ("hjertemuskelsygdom på grund af iltmangel"); each span keeps its own reading.
+                capital = starts_capitalised(match)
+                emit(following, text[position:match["start"]], capital)
+                emit(match, text[match["end"]:following["start"]], False)
+                spans[-2:] = spans[-2:][::-1]  # spans stay in the order of the original
+                position = following["end"]
+                skip_until = position
+                continue
+            emit(match, text[position:match["start"]], starts_capitalised(match))
+            position = match["end"]
         pieces.append(text[position:])
         write(doc, "klarjournal_translation", {
             "plain": "".join(pieces),
@@ -194,6 +226,65 @@ def _without_repeated_preposition(before: str, reading: str) -> str:
         return reading
     previous = before.rstrip().rpartition(" ")[2].rpartition("\n")[2]
     return rest if previous.lower() == first.lower() else reading
+
+
+# First words of a reading that stands after the noun it describes in Danish ("blødning efter
+# operationen", "tiltag, som forebygger akut forvirring"), never before it.
+POSTPOSITIVE_STARTS = frozenset({"som", "når", "der", "hvor", "med", "uden", "i", "på", "efter",
+                                 "før", "ved", "gennem", "fra", "under", "over", "mellem", "inde",
+                                 "omkring", "bag", "foran"})
+# Words after a candidate noun that show the noun phrase ends there.
+PHRASE_ENDS = frozenset({"og", "eller", "men", "samt", "til", "i", "på", "med", "ved", "hos", "fra",
+                         "af", "for", "efter", "under", "uden", "om", "er", "var", "blev", "bør",
+                         "kan", "skal", "må", "ses", "gives", "x"})
+# Everyday words that are not the noun a reading describes.
+NOT_NOUNS = frozenset({"og", "eller", "men", "at", "som", "der", "det", "den", "de", "en", "et",
+                       "er", "var", "har", "havde", "blev", "bliver", "kan", "skal", "vil", "bør",
+                       "må", "ikke", "ingen", "intet", "også", "nu", "dog", "så", "meget", "lidt",
+                       "mere", "mindre", "hele", "helt", "godt", "fint", "let", "lette", "lettere",
+                       "svær", "svære", "normal", "normale", "normalt", "uændret", "stabil",
+                       "stabilt", "fortsat", "igen", "endnu", "altid", "aldrig", "kun", "samt",
+                       "venstre", "højre", "begge", "fri", "frit", "frie", "positiv", "negativ",
+                       "ses", "set", "gives", "givet", "planlagt", "påvist", "fundet", "aftalt",
+                       "til", "i", "på", "med", "ved", "fra", "af", "for", "om", "efter", "under",
+                       "over", "uden", "hos", "mod", "ind", "ud", "op", "ned", "hver", "dag",
+                       "dage", "gange", "siden", "sidst", "først", "store", "stor", "små", "lille",
+                       "ny", "nye", "nyt", "gamle", "gammel", "akut", "akutte", "kronisk"})
+
+
+def _postpositive_order(renderer: Renderer, table: TokenTable, text: str,
+                        match: dict[str, Any], following: dict[str, Any] | None) -> str | None:
+    """How a span whose reading must follow its noun is placed: "take_noun" (the everyday noun
+    right after it joins the span), "swap" (the noun is the next span: its reading goes first),
+    or None (the reading stays where the word stood).
+
+    Only where the noun phrase clearly ends after that one word (punctuation or a linking word
+    follows), and never for a marked, numbered or bracketed reading."""
+    if (match["confidence"] < renderer.low_confidence or has_digit(match["surface"])
+            or match["kind"] == "phrase" or "heading_reading" in match):
+        return None
+    lay = renderer.reading(match)[1]
+    if lay.partition(" ")[0].lower() not in POSTPOSITIVE_STARTS:
+        return None
+    noun = match["token_end"]
+    if noun >= len(table.texts) or text[match["end"]:table.starts[noun]] != " ":
+        return None
+    after = noun + 1
+    if after < len(table.texts) and not (table.infos[after].is_punct or table.infos[after].is_space
+                                         or table.texts[after].lower() in PHRASE_ENDS):
+        return None
+    if following is not None and following["start"] < table.ends[noun]:
+        noun_lay = renderer.reading(following)[1]
+        fits = (following["start"] == table.starts[noun] and following["end"] == table.ends[noun]
+                and following["confidence"] >= renderer.low_confidence
+                and not has_digit(following["surface"]) and "heading_reading" not in following
+                and noun_lay.partition(" ")[0].lower() not in POSTPOSITIVE_STARTS)
+        return "swap" if fits else None
+    word = table.texts[noun]
+    if (not word.isalpha() or not word.islower() or len(word) < 3 or word in NOT_NOUNS
+            or not is_common(word)):
+        return None
+    return "take_noun"
 
 
 def _repeats_in_brackets(before: str, after: str, previous_lay: str, lay: str) -> bool:

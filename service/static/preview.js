@@ -117,9 +117,26 @@
 
   // Where an offset in the original lands in the patient text, when the text between spans is
   // carried over unchanged (checked by plainOffsetsConsistent).
+  // Two neighbouring terms whose readings were swapped ("Intrakutan sutur" reads "Sting i
+  // huden") map as one stretch of the original to one stretch of the patient text.
+  function stretches(spans) {
+    const out = [];
+    for (let i = 0; i < spans.length; i++) {
+      const next = spans[i + 1];
+      if (next && next.plain_start < spans[i].plain_start) {
+        out.push({start: spans[i].start, end: next.end,
+                  plain_start: next.plain_start, plain_end: spans[i].plain_end});
+        i++;
+      } else {
+        out.push(spans[i]);
+      }
+    }
+    return out;
+  }
+
   function toPlain(spans, offset) {
     let delta = 0;
-    for (const span of spans) {
+    for (const span of stretches(spans)) {
       if (span.end <= offset) delta = span.plain_end - span.end;
       else if (span.start < offset) return span.plain_end;
       else break;
@@ -129,7 +146,7 @@
 
   function plainOffsetsConsistent(translation) {
     let delta = 0;
-    for (const span of translation.spans) {
+    for (const span of stretches(translation.spans)) {
       if (span.plain_start - span.start !== delta) return false;
       delta = span.plain_end - span.end;
     }
@@ -141,7 +158,7 @@
     target.replaceChildren();
     const ranges = translation.spans.map((span, i) => ({
       start: span.plain_start, end: span.plain_end, span: span, index: i,
-    }));
+    })).sort((a, b) => a.start - b.start);
     const mark = (range, text) => termMark("span", range.span, range.index, text);
     const sections = translation.sections || [];
     const headed = sections.some((s) => s.plain_heading || s.heading);

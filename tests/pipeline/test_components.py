@@ -231,8 +231,12 @@ def test_jargon_leaves_names_and_everyday_danish_alone(translator, text):
      "Ingen tegn på blodprop i en dyb blodåre."),
     ("Pamol 1 g x 4 dgl. Pt. har det godt.", "Pamol 1 g x 4 dagligt. Patienten har det godt."),
     ("pneumonien er i bedring", "Lungebetændelsen er i bedring"),
-    # The reading's own "i" is not repeated after the note's ("i i begge sider").
-    ("Smerter i bilat. knæ.", "Smerter i begge sider knæ."),
+    # A reading that must follow its noun is placed after it: the everyday noun joins the
+    # span, or a noun that is a term itself is read first.
+    ("Smerter i bilat. knæ.", "Smerter i knæ i begge sider."),
+    ("Ingen postoperativ blødning.", "Ingen blødning efter operationen."),
+    ("Intrakutan sutur.", "Sting i huden."),
+    ("Gives peroralt i 5 dage.", "Gives gennem munden i 5 dage."),
     # An abbreviation in brackets after its own term is not explained twice.
     ("Synkescreening (GUSS) bestået.", "Test af synkefunktionen (GUSS) bestået."),
     # A stage is a cancer stage only in a note about cancer.

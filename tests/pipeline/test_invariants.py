@@ -56,7 +56,8 @@ def check_invariants(original: str, result: dict) -> None:
 def _outside_spans(text: str, result: dict, start_key: str, end_key: str) -> str:
     """``text`` without the spans' stretches (original offsets or patient-text offsets)."""
     pieces, position = [], 0
-    for span in result["spans"]:
+    # Neighbouring readings may be swapped in the patient text ("Sting i huden"): go by offset.
+    for span in sorted(result["spans"], key=lambda s: s[start_key]):
         pieces.append(text[position:span[start_key]])
         position = span[end_key]
     return "".join(pieces) + text[position:]
