@@ -130,12 +130,13 @@ class Renderer:
         previous_lay = ""
         matches = read(doc, "klarjournal_matches") or []
 
-        def emit(match: dict[str, Any], kept: str, capital: bool) -> None:
+        def emit(match: dict[str, Any], reading: tuple[str, str], kept: str,
+                 capital: bool) -> None:
             """Append ``kept`` and the match's rendering to the patient text, and its span."""
             nonlocal plain_length, previous_lay
             pieces.append(kept)
             plain_length += len(kept)
-            expansion, lay = self.reading(match)
+            expansion, lay = reading
             surface = match["surface"]
             low = match["confidence"] < self.low_confidence
             repeated = _repeats_in_brackets(kept, text[match["end"]:match["end"] + 1],
@@ -182,7 +183,8 @@ class Renderer:
             if match["start"] < max(position, skip_until):
                 continue  # overlapping readings: the earlier, longer one already won
             following = matches[number + 1] if number + 1 < len(matches) else None
-            order = _postpositive_order(self, table, text, match, following)
+            reading = self.reading(match)
+            order = _postpositive_order(self, table, text, match, reading[1], following)
             if order == "take_noun":
                 # "postoperativ kvalme": a reading that follows its noun ("efter operationen")
                 # takes the noun in: "kvalme efter operationen".
@@ -194,13 +196,13 @@ class Renderer:
                 # "iskæmisk kardiomyopati": both terms are read, the noun's reading first
                 # ("hjertemuskelsygdom på grund af iltmangel"); each span keeps its own reading.
                 capital = starts_capitalised(match)
-                emit(following, text[position:match["start"]], capital)
-                emit(match, text[match["end"]:following["start"]], False)
+                emit(following, self.reading(following), text[position:match["start"]], capital)
+                emit(match, reading, text[match["end"]:following["start"]], False)
                 spans[-2:] = spans[-2:][::-1]  # spans stay in the order of the original
                 position = following["end"]
                 skip_until = position
                 continue
-            emit(match, text[position:match["start"]], starts_capitalised(match))
+            emit(match, reading, text[position:match["start"]], starts_capitalised(match))
             position = match["end"]
         pieces.append(text[position:])
         write(doc, "klarjournal_translation", {
@@ -252,19 +254,17 @@ NOT_NOUNS = frozenset({"og", "eller", "men", "at", "som", "der", "det", "den", "
                        "ny", "nye", "nyt", "gamle", "gammel", "akut", "akutte", "kronisk"})
 
 
-def _postpositive_order(renderer: Renderer, table: TokenTable, text: str,
-                        match: dict[str, Any], following: dict[str, Any] | None) -> str | None:
+def _postpositive_order(renderer: Renderer, table: TokenTable, text: str, match: dict[str, Any],
+                        lay: str, following: dict[str, Any] | None) -> str | None:
     """How a span whose reading must follow its noun is placed: "take_noun" (the everyday noun
     right after it joins the span), "swap" (the noun is the next span: its reading goes first),
     or None (the reading stays where the word stood).
 
     Only where the noun phrase clearly ends after that one word (punctuation or a linking word
     follows), and never for a marked, numbered or bracketed reading."""
-    if (match["confidence"] < renderer.low_confidence or has_digit(match["surface"])
+    if lay.partition(" ")[0].lower() not in POSTPOSITIVE_STARTS or (
+            match["confidence"] < renderer.low_confidence or has_digit(match["surface"])
             or match["kind"] == "phrase" or "heading_reading" in match):
-        return None
-    lay = renderer.reading(match)[1]
-    if lay.partition(" ")[0].lower() not in POSTPOSITIVE_STARTS:
         return None
     noun = match["token_end"]
     if noun >= len(table.texts) or text[match["end"]:table.starts[noun]] != " ":
