@@ -18,7 +18,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from klarjournal.lexicon import LayReading, Sense, load_lexicon
-from klarjournal.lexicon.danish import is_common
+from klarjournal.lexicon.danish import is_common, sides_named
 from klarjournal.lexicon.keys import fold
 from klarjournal.lexicon.schema import Slot
 from klarjournal.pipeline.extensions import read, register_extensions, write
@@ -275,9 +275,13 @@ def _postpositive_order(renderer: Renderer, table: TokenTable, text: str, match:
         return None
     if following is not None and following["start"] < table.ends[noun]:
         noun_lay = renderer.reading(following)[1]
+        # Never a side ("paravertebralt hø.": the side stays after what it qualifies) and never
+        # a form whose period may also end the sentence: both would move meaning, not words.
         fits = (following["start"] == table.starts[noun] and following["end"] == table.ends[noun]
                 and following["confidence"] >= renderer.low_confidence
                 and not has_digit(following["surface"]) and "heading_reading" not in following
+                and not following["surface"].endswith(".")
+                and not sides_named(following["surface"])
                 and noun_lay.partition(" ")[0].lower() not in POSTPOSITIVE_STARTS)
         return "swap" if fits else None
     word = table.texts[noun]

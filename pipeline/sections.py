@@ -163,8 +163,8 @@ class SectionSplitter:
                              heading_starts: set[int]) -> None:
         """A token starts a sentence after a line break or a sentence-ending mark, after a
         period-final word (not a number, not "mhp.") when it is capitalised or an acronym with a
-        value after it, at a bullet that begins
-        its line, at a heading and after a heading's colon.
+        value after it, at a bullet that begins its line, at a heading and after a heading's
+        colon.
 
         The per-word part is one cached code per word, combined for the whole note at once;
         only bullets and headings are looked at one by one.

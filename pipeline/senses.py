@@ -18,7 +18,6 @@ hand-written development contexts (``evaluation/senses/dev.jsonl``), never on th
 import logging
 import math
 import re
-from functools import lru_cache
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -29,7 +28,7 @@ from spacy.tokens import Doc
 from klarjournal.lexicon import Entry, Sense, load_lexicon
 from klarjournal.lexicon.schema import cue_matches
 from klarjournal.pipeline.extensions import read, register_extensions
-from klarjournal.pipeline.tokens import token_table
+from klarjournal.pipeline.tokens import WordCache, token_table
 
 logger = logging.getLogger(__name__)
 
@@ -264,9 +263,8 @@ class SenseChooser:
             self._apply(match, senses, decide_with_model(probs, scores, self.settings))
 
 
-@lru_cache(maxsize=100_000)
-def _cue_word(word: str) -> str:
-    return word.lower().replace(".", "")
+# A nearby word as cues are written: lower case, abbreviations without their periods.
+_cue_word = WordCache(lambda word: word.lower().replace(".", "")).__getitem__
 
 
 def section_at(doc: Doc, char: int) -> str | None:

@@ -339,9 +339,8 @@ class TermMatcher:
             # A longer phrase folds to an extension of a shorter one's key: stop growing it once
             # its key begins no lexicon key, and try only the lengths up to there. A phrase
             # never runs into a span already taken or a new sentence (``bounds``; token i is
-            # free); it takes in a quantity
-            # only where the lexicon writes that number ("CA 19-9", "ECOG 2"), and the renderer
-            # then keeps the written form with its number beside the reading.
+            # free); it takes in a quantity only where the lexicon writes that number ("CA 19-9",
+            # "ECOG 2"), and the renderer then keeps the written form with its number beside it.
             start, longest = table.starts[i], i + 1
             while longest < last and longest not in bounds and \
                     not (protected[longest] and table.texts[longest].endswith(".")
@@ -441,7 +440,6 @@ def _is_final_number(word: str) -> bool:
 @lru_cache(maxsize=200_000)
 def _has_letter(word: str) -> bool:
     return any(ch.isalpha() for ch in word)
-
 
 
 def _heading_matches(doc: Doc, text: str) -> list[dict[str, Any]]:

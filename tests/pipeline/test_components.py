@@ -236,6 +236,8 @@ def test_jargon_leaves_names_and_everyday_danish_alone(translator, text):
     ("Smerter i bilat. knæ.", "Smerter i knæ i begge sider."),
     ("Ingen postoperativ blødning.", "Ingen blødning efter operationen."),
     ("Intrakutan sutur.", "Sting i huden."),
+    # A side is never moved away from what it qualifies, nor its period from the sentence end.
+    ("Byld paravertebralt hø.", "Byld ved siden af rygsøjlen højre."),
     ("Gives peroralt i 5 dage.", "Gives gennem munden i 5 dage."),
     # An abbreviation in brackets after its own term is not explained twice.
     ("Synkescreening (GUSS) bestået.", "Test af synkefunktionen (GUSS) bestået."),
