@@ -260,8 +260,8 @@ def _postpositive_order(renderer: Renderer, table: TokenTable, text: str, match:
     right after it joins the span), "swap" (the noun is the next span: its reading goes first),
     or None (the reading stays where the word stood).
 
-    Only where the noun phrase clearly ends after that one word (punctuation or a linking word
-    follows), and never for a marked, numbered or bracketed reading."""
+    Only where the noun phrase clearly ends after that one word (punctuation, a linking word or
+    a value follows), and never for a marked, numbered or bracketed reading."""
     if lay.partition(" ")[0].lower() not in POSTPOSITIVE_STARTS or (
             match["confidence"] < renderer.low_confidence or has_digit(match["surface"])
             or match["kind"] == "phrase" or "heading_reading" in match):
@@ -270,8 +270,10 @@ def _postpositive_order(renderer: Renderer, table: TokenTable, text: str, match:
     if noun >= len(table.texts) or text[match["end"]:table.starts[noun]] != " ":
         return None
     after = noun + 1
+    # A value after the noun ends its phrase too: "postoperativ blødning 200 ml".
     if after < len(table.texts) and not (table.infos[after].is_punct or table.infos[after].is_space
-                                         or table.texts[after].lower() in PHRASE_ENDS):
+                                         or table.texts[after].lower() in PHRASE_ENDS
+                                         or table.texts[after][:1].isdigit()):
         return None
     if following is not None and following["start"] < table.ends[noun]:
         noun_lay = renderer.reading(following)[1]

@@ -235,6 +235,7 @@ def test_jargon_leaves_names_and_everyday_danish_alone(translator, text):
     # span, or a noun that is a term itself is read first.
     ("Smerter i bilat. knæ.", "Smerter i knæ i begge sider."),
     ("Ingen postoperativ blødning.", "Ingen blødning efter operationen."),
+    ("Postoperativ blødning 200 ml.", "Blødning efter operationen 200 ml."),
     ("Intrakutan sutur.", "Sting i huden."),
     # A side is never moved away from what it qualifies, nor its period from the sentence end.
     ("Byld paravertebralt hø.", "Byld ved siden af rygsøjlen højre."),
