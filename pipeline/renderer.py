@@ -9,6 +9,7 @@ confidence is below ``low_confidence`` keeps the original word in front and show
 as a possibility, so a guess is never presented as fact.
 """
 
+import re
 from functools import lru_cache
 from itertools import compress
 from os.path import commonprefix
@@ -30,6 +31,7 @@ LOW_CONFIDENCE = 0.75
 UNCERTAIN_FORMAT = "{surface} (måske: {lay})"
 # A surface with digits keeps them in sight: the reading, then the original in brackets.
 WITH_NUMBER_FORMAT = "{lay} ({surface})"
+NUMBER = re.compile(r"\d+")
 
 
 def inflect(reading: LayReading, slot: Slot, genitive: bool) -> str:
@@ -149,8 +151,9 @@ class Renderer:
                 rendered = surface
             elif low:
                 rendered = UNCERTAIN_FORMAT.format(surface=surface, lay=lay)
-            elif has_digit(surface):
-                # Every number of the note stays in the patient text: DAS28, DM2, T4.
+            elif has_digit(surface) and not _states_numbers(surface, lay):
+                # Every number of the note stays in the patient text: DAS28, T4. A reading that
+                # states them itself ("L3-L4": "mellem 3. og 4. ryghvirvel") needs no brackets.
                 rendered = WITH_NUMBER_FORMAT.format(surface=surface, lay=lay)
             elif "noun_before" in match:
                 rendered = f"{match['noun_before']} {lay}"
@@ -291,6 +294,13 @@ def _postpositive_order(renderer: Renderer, table: TokenTable, text: str, match:
             or not is_common(word)):
         return None
     return "take_noun"
+
+
+@lru_cache(maxsize=4096)
+def _states_numbers(surface: str, lay: str) -> bool:
+    """Whether the reading contains every number written in the surface, each as a whole
+    number."""
+    return all(re.search(rf"(?<!\d){number}(?!\d)", lay) for number in NUMBER.findall(surface))
 
 
 def _repeats_in_brackets(before: str, after: str, previous_lay: str, lay: str) -> bool:
