@@ -10,6 +10,7 @@ Headings come from ``sections.jsonl`` with the patient heading for each.
 import re
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator
+from itertools import pairwise
 from typing import Any
 
 import numpy
@@ -73,11 +74,18 @@ class SectionSplitter:
         lexicon = load_lexicon(lexicon_dir, overlays or [])
         self.pattern = heading_pattern(lexicon.sections)
         self.by_form = {form.casefold(): h for h in lexicon.sections for form in h.headings}
-        # The last word of the form: "kendt m." (kendt med) ends in "m.".
-        self.never_final = frozenset(
-            form.split()[-1].casefold() for entry in lexicon.entries
-            if entry.expansion and entry.expansion.split()[-1] in LINKING_WORDS
-            for form in entry.surfaces if form.endswith("."))
+        # The last word of the form: "kendt m." (kendt med) ends in "m.". And a dotted word
+        # that a lexicon form writes before a capitalised word ("mb. Crohn", "a.m. Hartmann"):
+        # a sentence break there would cut the form in two.
+        linking = (form.split()[-1].casefold() for entry in lexicon.entries
+                   if entry.expansion and entry.expansion.split()[-1] in LINKING_WORDS
+                   for form in entry.surfaces if form.endswith("."))
+        before_names = (word.casefold() for entry in lexicon.entries
+                        for form in entry.surfaces if ". " in form
+                        for word, following in pairwise(form.split())
+                        if word.endswith(".") and following[:1].isupper()
+                        and not following.isupper())
+        self.never_final = frozenset([*linking, *before_names])
         self._codes.clear()  # codes of the previous lexicon no longer hold
 
     def find_headings(self, text: str) -> list[dict[str, Any]]:

@@ -91,6 +91,8 @@ def test_sections_do_not_take_a_value_line_for_a_heading(translator, text):
     ("Babinski neg. hø. NIHSS 7.", 2),
     ("Ødem på hø. UE og ve. OE.", 1),                   # a side and a limb are one finding
     ("Trombose i a. mesenterica superior.", 1),
+    ("Kendt med mb. Crohn siden 2010.", 1),            # a lexicon form writes a name after "mb."
+    ("Resektion a.m. Hartmann pga. perforation.", 1),
 ])
 def test_sentences_end_at_real_sentence_ends_not_abbreviation_periods(nlp, text, expected):
     assert len(list(nlp(text).sents)) == expected
