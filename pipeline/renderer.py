@@ -187,7 +187,8 @@ class Renderer:
                 continue  # overlapping readings: the earlier, longer one already won
             following = matches[number + 1] if number + 1 < len(matches) else None
             reading = self.reading(match)
-            order = _postpositive_order(self, table, text, match, reading[1], following)
+            order = _postpositive_order(self, table, text, match, reading[1], following,
+                                        sentence_starts)
             if order == "take_noun":
                 # "postoperativ kvalme": a reading that follows its noun ("efter operationen")
                 # takes the noun in: "kvalme efter operationen".
@@ -258,7 +259,8 @@ NOT_NOUNS = frozenset({"og", "eller", "men", "at", "som", "der", "det", "den", "
 
 
 def _postpositive_order(renderer: Renderer, table: TokenTable, text: str, match: dict[str, Any],
-                        lay: str, following: dict[str, Any] | None) -> str | None:
+                        lay: str, following: dict[str, Any] | None,
+                        sentence_starts: set[int]) -> str | None:
     """How a span whose reading must follow its noun is placed: "take_noun" (the everyday noun
     right after it joins the span), "swap" (the noun is the next span: its reading goes first),
     or None (the reading stays where the word stood).
@@ -270,7 +272,9 @@ def _postpositive_order(renderer: Renderer, table: TokenTable, text: str, match:
             or match["kind"] == "phrase" or "heading_reading" in match):
         return None
     noun = match["token_end"]
-    if noun >= len(table.texts) or text[match["end"]:table.starts[noun]] != " ":
+    # The next sentence's first word is no noun of this one ("anlagt bilat. Adenotomi.").
+    if noun >= len(table.texts) or text[match["end"]:table.starts[noun]] != " " \
+            or table.starts[noun] in sentence_starts:
         return None
     after = noun + 1
     # A value after the noun ends its phrase too: "postoperativ blødning 200 ml".

@@ -150,8 +150,11 @@ class TermMatcher:
         }
         pool: dict[str, list[str]] = defaultdict(list)
         for key, cands in self.by_key.items():
+            # Never towards an everyday form: a near-miss of a drug name is another drug
+            # ("Dinoprost" is not "Dinoproston").
             if len(key) >= MIN_FUZZY_LENGTH and " " not in key and any(
-                    self.entries[c.entry_id].kind == "term" for c in cands):
+                    self.entries[c.entry_id].kind == "term" for c in cands) and not any(
+                    self.entries[c.entry_id].everyday for c in cands):
                 pool[key[0]].append(key)
         self.fuzzy_pool = dict(pool)
         # Readings of the previous lexicon no longer hold.
@@ -305,6 +308,9 @@ class TermMatcher:
             if found is None:
                 continue
             end, reading = found
+            if reading is None:
+                position = end
+                continue
             start_char = table.starts[i] + reading.get("tail_offset", 0)
             char_end = reading.get("char_end", table.ends[end - 1])
             # A token that holds a quantity keeps it: only a reading of the part after it
@@ -333,7 +339,9 @@ class TermMatcher:
                                       or self._word_reading[word] is not None)
 
     def _match_at(self, table: TokenTable, text: str, i: int, protected: list[bool],
-                  bounds: set[int]) -> tuple[int, dict[str, Any]] | None:
+                  bounds: set[int]) -> tuple[int, dict[str, Any] | None] | None:
+        """The end token and reading of the term starting at token ``i``; no reading for an
+        everyday phrase (its tokens are taken all the same); None when no term starts here."""
         if table.keys[i] in self.phrase_first_keys:
             last = min(len(table.texts), i + self.max_phrase_tokens)
             # A longer phrase folds to an extension of a shorter one's key: stop growing it once
@@ -366,7 +374,8 @@ class TermMatcher:
                     phrase = phrase[:-1]
                 candidates = self._candidates(phrase)
                 if candidates and self._everyday(candidates):
-                    return None
+                    # An everyday phrase keeps its words as written, each one too.
+                    return end, None
                 if candidates:
                     reading = self._reading(candidates, False, "lexicon", 1.0)
                     if final_period:

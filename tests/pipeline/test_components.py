@@ -105,7 +105,7 @@ def test_sentences_end_at_real_sentence_ends_not_abbreviation_periods(nlp, text,
     ("Rtg viser pneumonien tydeligt", "pneumonien", "lungebetændelsen"),
     ("ødemerne er aftaget", "ødemerne", "Hævelserne"),
     ("EKG'et viser sinusrytme", "EKG'et", "Hjertediagrammet"),
-    ("Pt er KOL-patient", "KOL", "rygerlunger"),
+    ("Pt går i KOL-ambulatoriet", "KOL", "rygerlunger"),
     ("Pamol 1 g x 4 dgl", "dgl", "dagligt"),
 ])
 def test_terms_match_case_period_inflection_and_compound_variants(translator, text, surface, plain):
@@ -235,10 +235,12 @@ def test_jargon_leaves_names_and_everyday_danish_alone(translator, text):
     ("pneumonien er i bedring", "Lungebetændelsen er i bedring"),
     # A reading that must follow its noun is placed after it: the everyday noun joins the
     # span, or a noun that is a term itself is read first.
-    ("Smerter i bilat. knæ.", "Smerter i knæ i begge sider."),
+    ("Smerter i bilat. hæl.", "Smerter i hæl i begge sider."),
     ("Ingen postoperativ blødning.", "Ingen blødning efter operationen."),
     ("Postoperativ blødning 200 ml.", "Blødning efter operationen 200 ml."),
     ("Intrakutan sutur.", "Sting i huden."),
+    # ... but never with the first word of the next sentence.
+    ("Anlagt bilat. Adenotomi.", "Anlagt i begge sider. Fjernelse af polypper bag næsen."),
     # A side is never moved away from what it qualifies, nor its period from the sentence end.
     ("Byld paravertebralt hø.", "Byld ved siden af rygsøjlen højre."),
     ("Gives peroralt i 5 dage.", "Gives gennem munden i 5 dage."),

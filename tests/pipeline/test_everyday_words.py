@@ -16,6 +16,19 @@ def test_everyday_word_is_not_read_as_a_term(translator, sentence, word):
     assert not [s for s in translation.spans if s.surface.lower() == word]
 
 
+@pytest.mark.parametrize("sentence, kept", [
+    # An everyday phrase keeps every word: "afd." is not read on its own.
+    ("Overflyttes til hæmatologisk afd. i morgen.", "hæmatologisk afd."),
+    # A drug the lexicon does not list is not a misspelling of one it lists (Dinoproston).
+    ("Dinoprost og mekanisk dilatation.", "Dinoprost"),
+])
+def test_everyday_forms_and_their_words_stay_as_written(translator, sentence, kept):
+    translation = translator.translate(sentence)
+    start = sentence.index(kept)
+    assert kept in translation.plain
+    assert all(s.end <= start or s.start >= start + len(kept) for s in translation.spans)
+
+
 @pytest.mark.parametrize("sentence, reading", [
     ("Pneumonien er i bedring.", "Lungebetændelsen"),
     ("Dyspnøen aftog.", "Åndenøden"),
