@@ -21,14 +21,23 @@ from spacy.vocab import Vocab
 
 from klarjournal.lexicon import SectionHeading, load_lexicon
 from klarjournal.pipeline.extensions import register_extensions, write
+from klarjournal.pipeline.quantities import UNITS
 from klarjournal.pipeline.tokens import WordCache, token_table
 
 BULLETS = ("-", "*", "•", "–", "·")
 SENTENCE_END = {".", "!", "?"}
 # Bits of a word's sentence code: a sentence starts after a word with BREAKS_AFTER, and after
 # one with ABBREVIATION_PERIOD when the next word is CAPITALISED, or is an ACRONYM followed by a
-# NUMBER (a measurement: "på rtg. CK 4500"); a BULLET at a line start.
-BREAKS_AFTER, ABBREVIATION_PERIOD, CAPITALISED, BULLET, ACRONYM, NUMBER = 1, 2, 4, 8, 16, 32
+# NUMBER that is no YEAR (a measurement: "på rtg. CK 4500", not "tidl. AMI 2019"); at an ACRONYM
+# after a finished measurement ("81 kg. DRE", "IPSS 19. DRE"); a BULLET at a line start. Never
+# at a listed DRUG name after a DOSAGE_FORM abbreviation ("tabl. Amoxicillin").
+(BREAKS_AFTER, ABBREVIATION_PERIOD, CAPITALISED, BULLET, ACRONYM, NUMBER, YEAR, UNIT_PERIOD,
+ DOSAGE_FORM, DRUG) = (1 << bit for bit in range(10))
+# Expansions of the abbreviations that stand before a drug's name ("tbl. Pamol").
+DOSAGE_FORMS = frozenset({"ampul", "brusetablet", "depottablet", "injektion", "kapsel", "mikstur",
+                          "suppositorium", "tablet"})
+UNITS_WITH_PERIOD = frozenset(f"{unit.casefold()}." for unit in UNITS if not unit.endswith("."))
+YEAR_PATTERN = re.compile(r"(?:19|20)\d\d")
 # A written form whose expansion ends in one of these Danish prepositions or conjunctions
 # ("kendt m." kendt med, "mhp." med henblik på, "pga." på grund af) never ends a sentence.
 # Not "for": "obs." (observation for) ends "Indlægges til obs."
@@ -86,6 +95,13 @@ class SectionSplitter:
                         if word.endswith(".") and following[:1].isupper()
                         and not following.isupper())
         self.never_final = frozenset([*linking, *before_names])
+        self.dosage_forms = frozenset(
+            form.casefold() for entry in lexicon.entries
+            if entry.kind == "abbreviation" and entry.expansion in DOSAGE_FORMS
+            for form in entry.surfaces)
+        self.drug_names = frozenset(
+            form.casefold() for entry in lexicon.entries
+            if entry.everyday and entry.specialty == "medicin" for form in entry.surfaces)
         self._codes.clear()  # codes of the previous lexicon no longer hold
 
     def find_headings(self, text: str) -> list[dict[str, Any]]:
@@ -165,6 +181,15 @@ class SectionSplitter:
             code |= ACRONYM
         if word[:1].isdigit():
             code |= NUMBER
+        if YEAR_PATTERN.fullmatch(word):
+            code |= YEAR
+        folded = word.casefold()
+        if folded in UNITS_WITH_PERIOD:
+            code |= UNIT_PERIOD
+        if folded in self.dosage_forms:
+            code |= DOSAGE_FORM
+        if folded in self.drug_names:
+            code |= DRUG
         return code
 
     def _set_sentence_starts(self, doc: Doc, text: str, heading_ends: set[int],
@@ -182,7 +207,7 @@ class SectionSplitter:
         if not texts:
             write(doc, "klarjournal_sentence_starts", [])
             return
-        codes = numpy.fromiter(map(self._codes.__getitem__, texts), dtype=numpy.int8,
+        codes = numpy.fromiter(map(self._codes.__getitem__, texts), dtype=numpy.int16,
                                count=len(texts))
         previous, current = codes[:-1], codes[1:]
         starts = numpy.empty(len(texts), dtype=bool)
@@ -190,7 +215,12 @@ class SectionSplitter:
         starts[1:] = ((previous & BREAKS_AFTER) != 0) | (
             ((previous & ABBREVIATION_PERIOD) != 0) & ((current & CAPITALISED) != 0))
         starts[1:-1] |= (((codes[:-2] & ABBREVIATION_PERIOD) != 0)
-                         & ((codes[1:-1] & ACRONYM) != 0) & ((codes[2:] & NUMBER) != 0))
+                         & ((codes[1:-1] & ACRONYM) != 0) & ((codes[2:] & NUMBER) != 0)
+                         & ((codes[2:] & YEAR) == 0))
+        measured = ((previous & NUMBER) != 0) & ((previous & ABBREVIATION_PERIOD) != 0)
+        measured[1:] |= ((codes[:-2] & NUMBER) != 0) & ((codes[1:-1] & UNIT_PERIOD) != 0)
+        starts[1:] |= measured & ((current & ACRONYM) != 0)
+        starts[1:] &= ~(((previous & DOSAGE_FORM) != 0) & ((current & DRUG) != 0))
         for i in numpy.flatnonzero(current & BULLET).tolist():
             if not starts[i + 1] and _starts_line(text, idxs[i + 1]):
                 starts[i + 1] = True

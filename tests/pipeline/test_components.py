@@ -93,6 +93,10 @@ def test_sections_do_not_take_a_value_line_for_a_heading(translator, text):
     ("Trombose i a. mesenterica superior.", 1),
     ("Kendt med mb. Crohn siden 2010.", 1),            # a lexicon form writes a name after "mb."
     ("Resektion a.m. Hartmann pga. perforation.", 1),
+    ("Ryger, tidl. AMI 2019.", 1),                      # a year is no measured value
+    ("Skiftet til tabl. Amoxicillin i dag.", 1),        # a drug's name after its dosage form
+    ("Vægt 81 kg. DRE normal.", 2),                     # an acronym after a finished measure
+    ("IPSS 19. DRE let forstørret.", 2),
 ])
 def test_sentences_end_at_real_sentence_ends_not_abbreviation_periods(nlp, text, expected):
     assert len(list(nlp(text).sents)) == expected
