@@ -32,6 +32,10 @@ UNCERTAIN_FORMAT = "{surface} (måske: {lay})"
 # A surface with digits keeps them in sight: the reading, then the original in brackets.
 WITH_NUMBER_FORMAT = "{lay} ({surface})"
 NUMBER = re.compile(r"\d+")
+# A Roman numeral as a word of its own, with a sub-grade letter: I-X, "IIIa", "Ib".
+ROMAN_VALUES = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6, "VII": 7, "VIII": 8,
+                "IX": 9, "X": 10}
+ROMAN = re.compile(r"(?<![\w-])(?:VIII|VII|VI|IV|IX|III|II|I|V|X)[abc]?(?![\w-])")
 
 
 def inflect(reading: LayReading, slot: Slot, genitive: bool) -> str:
@@ -151,9 +155,10 @@ class Renderer:
                 rendered = surface
             elif low:
                 rendered = UNCERTAIN_FORMAT.format(surface=surface, lay=lay)
-            elif has_digit(surface) and not _states_numbers(surface, lay):
-                # Every number of the note stays in the patient text: DAS28, T4. A reading that
-                # states them itself ("L3-L4": "mellem 3. og 4. ryghvirvel") needs no brackets.
+            elif _numbers_in(surface) and not _states_numbers(surface, lay):
+                # Every number of the note stays in the patient text: DAS28, T4, "stadie IV". A
+                # reading that states them itself ("L3-L4": "mellem 3. og 4. ryghvirvel", "grad
+                # IV": "grad 4") needs no brackets.
                 rendered = WITH_NUMBER_FORMAT.format(surface=surface, lay=lay)
             elif "noun_before" in match:
                 rendered = f"{match['noun_before']} {lay}"
@@ -300,11 +305,21 @@ def _postpositive_order(renderer: Renderer, table: TokenTable, text: str, match:
     return "take_noun"
 
 
+@lru_cache(maxsize=16384)
+def _numbers_in(surface: str) -> tuple[str, ...]:
+    """The numbers written in a surface, Roman numerals ("stadie IV", "Hinchey Ib") as digits."""
+    numbers = NUMBER.findall(surface)
+    for roman in ROMAN.findall(surface):
+        numbers.append(str(ROMAN_VALUES[roman.rstrip("abc")]))
+    return tuple(numbers)
+
+
 @lru_cache(maxsize=4096)
 def _states_numbers(surface: str, lay: str) -> bool:
     """Whether the reading contains every number written in the surface, each as a whole
-    number."""
-    return all(re.search(rf"(?<!\d){number}(?!\d)", lay) for number in NUMBER.findall(surface))
+    number (in digits, or as the surface writes it)."""
+    return all(re.search(rf"(?<!\d){number}(?!\d)", lay)
+               for number in _numbers_in(surface)) or _numbers_in(surface) == _numbers_in(lay)
 
 
 def _repeats_in_brackets(before: str, after: str, previous_lay: str, lay: str) -> bool:

@@ -37,6 +37,7 @@ def test_tokenizer_abbreviation_stays_whole_inside_a_sentence(nlp, text):
     ("set kl. 14.30 af vagthavende", "kl. 14.30"),
     ("temp 38,5 °C", "38,5 °C"),
     ("Hb 6,1 mmol/l, leuk 12,3 x10^9/l", "12,3 x10^9/l"),
+    ("K 3.5 mmol/l", "3.5 mmol/l"),  # a decimal point with a unit is no date (3rd of May)
 ])
 def test_quantities_cover_the_whole_value_with_its_unit(text, quantity):
     start = text.index(quantity)
@@ -250,11 +251,21 @@ def test_jargon_leaves_names_and_everyday_danish_alone(translator, text):
     ("Gives peroralt i 5 dage.", "Gives gennem munden i 5 dage."),
     # An abbreviation in brackets after its own term is not explained twice.
     ("Synkescreening (GUSS) bestået.", "Test af synkefunktionen (GUSS) bestået."),
+    # A Roman numeral is a number too: kept beside a reading that does not state it.
+    ("Divertikulitis Hinchey Ib.", "Betændelse i udposninger på tyktarmen sværhedsgrad Ib."),
     # A stage is a cancer stage only in a note about cancer.
     ("Tryksår stadie 2 på sacrum.", "Tryksår stadie 2 på korsbenet."),
 ])
 def test_renderer_writes_correct_danish_and_keeps_everything_else(translator, text, plain):
     assert translator.translate(text).plain == plain
+
+
+@pytest.mark.parametrize(("text", "number"), [
+    ("Lymfom stadie IV.", ("IV", "4")),
+    ("Clavien-Dindo grad III.", ("III", "3")),
+])
+def test_renderer_keeps_a_roman_numeral_in_sight(translator, text, number):
+    assert any(form in translator.translate(text).plain for form in number)
 
 
 @pytest.mark.parametrize(("text", "plain"), [
