@@ -54,6 +54,8 @@ SPECIMEN_PREFIXES = {"p": ("plasma", "i blodet"), "b": ("blod", "i blodet"),
                      "f": ("fæces", "i afføringen"), "csv": ("cerebrospinalvæske", "i rygmarvsvæsken"),
                      "cs": ("cerebrospinalvæske", "i rygmarvsvæsken")}
 MIN_FUZZY_LENGTH = 6
+# A first part that turns a compound into its opposite ("non-STEMI", "ikke-småcellet").
+NEGATING_PREFIXES = frozenset({"non", "ikke", "ej"})
 
 
 def _base_surface(entry: Entry, form: str, slot: Slot) -> str:
@@ -224,7 +226,9 @@ class TermMatcher:
         """A closed compound whose last part is a lexicon term (Kontrolkoloskopi).
 
         The first part must be everyday Danish or a lexicon form too; the reading joins the
-        first part as written to the last part's lay reading, marked as a composed reading.
+        first part as written to the last part's lay reading, marked as a composed reading. A
+        reading of several words cannot be joined ("udad-de små muskler, der drejer hoften"):
+        the compound then stays as written.
         """
         if not word.isalpha() or len(word) < 9:
             return None
@@ -237,6 +241,9 @@ class TermMatcher:
             if is_common(head) or is_common(bare_head):
                 # An everyday compound is no term (tested last: word frequencies are slow).
                 if is_common(word):
+                    return None
+                entry = self.entries[min(found, key=lambda c: c.entry_id).entry_id]
+                if " " in entry.all_senses()[0].lay[0].text:
                     return None
                 reading = self._reading(found, False, "fuzzy", self.compound_confidence)
                 return {**reading, "compound_head": head}
@@ -311,6 +318,8 @@ class TermMatcher:
             if reading is None:
                 position = end
                 continue
+            if i and table.keys[i - 1] == "non":
+                continue  # "Non STEMI" written apart is still not STEMI
             start_char = table.starts[i] + reading.get("tail_offset", 0)
             char_end = reading.get("char_end", table.ends[end - 1])
             # A token that holds a quantity keeps it: only a reading of the part after it
@@ -414,7 +423,8 @@ class TermMatcher:
             if direct and not self._everyday(direct):
                 return {**self._reading(direct, False, "lexicon", 1.0), "head_length": len(head)}
         lead, _, last = word.rpartition("-")
-        if lead and len(last) >= 2:
+        # "Non-STEMI" is another diagnosis than STEMI: never explained by its last part.
+        if lead and len(last) >= 2 and lead.casefold() not in NEGATING_PREFIXES:
             # Known last part (Hjemme-BP, NSTE-MI, Lunge-TB, gastroskopi-biopsier): explain it
             # and keep the first part as written.
             reading = self._lookup(last)

@@ -260,6 +260,16 @@ def test_renderer_writes_correct_danish_and_keeps_everything_else(translator, te
     assert translator.translate(text).plain == plain
 
 
+@pytest.mark.parametrize("text", ["Non-STEMI.", "non-STEMI i 2019.", "Non STEMI."])
+def test_terms_never_read_a_negated_compound_as_its_last_part(translator, text):
+    assert all(span.entry != "kar.stemi" for span in translator.translate(text).spans)
+
+
+def test_terms_leave_a_compound_whose_reading_cannot_be_joined_as_written(translator):
+    # "rotatorer" reads "de små muskler, der drejer hoften": "udad-de små muskler" is no Danish.
+    assert translator.translate("Svage udadrotatorer.").plain == "Svage udadrotatorer."
+
+
 @pytest.mark.parametrize(("text", "number"), [
     ("Lymfom stadie IV.", ("IV", "4")),
     ("Clavien-Dindo grad III.", ("III", "3")),
