@@ -1,7 +1,8 @@
 """Danish negation, uncertainty, history and family cues, in the spirit of ConText.
 
 Cues come from ``context_rules.jsonl``. A cue's scope runs forward or backward from it, up to
-``max_scope`` tokens, never past the sentence or a terminating cue (``men``, ``dog``). The
+``max_scope`` tokens, never past the sentence, a semicolon or a terminating cue (``men``,
+``dog``); a backward scope not past a comma, a forward one not past a repeat of the finding. The
 longest cue at a position wins, so ``kan ikke udelukkes`` (uncertain) hides the ``ikke`` inside
 it, and pseudo-cues (``ikke kun``) switch off the cue they contain.
 """
@@ -67,6 +68,7 @@ class ContextMarker:
         cues = self.find_cues(doc)
         if not cues:
             return doc
+        keys = token_table(doc).keys
         sentence_of = _sentence_index(doc)
         cues_by_sentence: dict[int, list[CueHit]] = {}
         for cue in cues:
@@ -76,12 +78,21 @@ class ContextMarker:
             for cue in sentence_cues:
                 if cue.rule.category in ("pseudo", "terminate"):
                     continue
-                if _in_scope(cue, match, sentence_cues):
+                if _in_scope(cue, match, sentence_cues, keys) and not _repeated(cue, match,
+                                                                                matches):
                     match[CATEGORY_FLAG[cue.rule.category]] = True
         return doc
 
 
-def _in_scope(cue: CueHit, match: dict[str, Any], cues: list[CueHit]) -> bool:
+def _repeated(cue: CueHit, match: dict[str, Any], matches: list[dict[str, Any]]) -> bool:
+    """Whether the same finding already stands between a forward cue and this match: "ingen
+    dyspnø i hvile, dyspnø ved anstrengelse" negates only the first."""
+    return match["token_start"] >= cue.token_end and any(
+        other["entry"] == match["entry"]
+        and cue.token_end <= other["token_start"] < match["token_start"] for other in matches)
+
+
+def _in_scope(cue: CueHit, match: dict[str, Any], cues: list[CueHit], keys: list[str]) -> bool:
     direction, scope = cue.rule.direction, cue.rule.max_scope
     forward = direction in ("forward", "bidirectional") and match["token_start"] >= cue.token_end \
         and match["token_start"] - cue.token_end < scope
@@ -91,6 +102,11 @@ def _in_scope(cue: CueHit, match: dict[str, Any], cues: list[CueHit]) -> bool:
         return False
     lo, hi = ((cue.token_end, match["token_start"]) if forward
               else (match["token_end"], cue.token_start))
+    # A semicolon ends every scope; a comma ends a backward one: "Pneumoni, DVT afkræftet"
+    # rules out the DVT only, while "ingen feber, hoste eller dyspnø" negates the whole list.
+    between = keys[lo:hi]
+    if ";" in between or (not forward and "," in between):
+        return False
     # A terminating cue between the cue and the finding ends the scope ("ingen feber, men hoste").
     return not any(other.rule.category == "terminate" and lo <= other.token_start < hi
                    for other in cues)

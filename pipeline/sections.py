@@ -221,6 +221,11 @@ class SectionSplitter:
         measured[1:] |= ((codes[:-2] & NUMBER) != 0) & ((codes[1:-1] & UNIT_PERIOD) != 0)
         starts[1:] |= measured & ((current & ACRONYM) != 0)
         starts[1:] &= ~(((previous & DOSAGE_FORM) != 0) & ((current & DRUG) != 0))
+        for i in numpy.flatnonzero(previous & BREAKS_AFTER).tolist():
+            # "dyspnø, ? LE": a question mark written before a word asks about that word.
+            if texts[i] == "?" and 0 < idxs[i] and text[idxs[i] - 1] in " \t" \
+                    and "\n" not in text[ends[i]:idxs[i + 1]]:
+                starts[i + 1] = False
         for i in numpy.flatnonzero(current & BULLET).tolist():
             if not starts[i + 1] and _starts_line(text, idxs[i + 1]):
                 starts[i + 1] = True
