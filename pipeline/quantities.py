@@ -27,6 +27,9 @@ UNITS = sorted(
     key=len,
     reverse=True,
 )
+# The litre is also written with a capital L ("mmol/L", "dL", "mL/min"): those spellings too.
+UNITS = sorted({*UNITS, *(re.sub(r"(?<![a-zæøå])(m|d|c)?l(?![a-zæøå])", r"\1L", unit)
+                          for unit in UNITS)}, key=len, reverse=True)
 
 
 def _unit_pattern(unit: str) -> str:

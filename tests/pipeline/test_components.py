@@ -38,6 +38,7 @@ def test_tokenizer_abbreviation_stays_whole_inside_a_sentence(nlp, text):
     ("temp 38,5 °C", "38,5 °C"),
     ("Hb 6,1 mmol/l, leuk 12,3 x10^9/l", "12,3 x10^9/l"),
     ("K 3.5 mmol/l", "3.5 mmol/l"),  # a decimal point with a unit is no date (3rd of May)
+    ("K 3.5 mmol/L.", "3.5 mmol/L"),  # the litre with a capital L
 ])
 def test_quantities_cover_the_whole_value_with_its_unit(text, quantity):
     start = text.index(quantity)
@@ -198,6 +199,7 @@ def test_terms_never_show_a_fuzzy_match_below_the_threshold(translator):
     ("Ingen dyspnø, takykardi eller hypotension.", "hypotension", "negated"),  # a list
     ("Tiltagende dyspnø, ? LE.", "LE", "uncertain"),  # "?" before a word asks about it
     ("Susp. pneumoni.", "pneumoni", "uncertain"),
+    ("Indlagt til obs. for pneumoni.", "pneumoni", "uncertain"),
 ])
 def test_context_marks_negation_uncertainty_history_and_family(translator, text, surface, flag):
     span = next(s for s in translator.translate(text).spans if s.surface == surface)
