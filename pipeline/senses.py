@@ -17,6 +17,7 @@ hand-written development contexts (``evaluation/senses/dev.jsonl``), never on th
 
 import logging
 import math
+from bisect import bisect_left
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -234,10 +235,18 @@ class SenseChooser:
 
     @staticmethod
     def _nearby_words(doc: Doc, match: dict[str, Any]) -> list[str]:
+        table = token_table(doc)
         lo = max(0, match["token_start"] - CUE_WINDOW_TOKENS)
         hi = min(len(doc), match["token_end"] + CUE_WINDOW_TOKENS)
+        # Only the span's own section: "MR: PI-RADS 4" under the urology findings is not read
+        # with the heart words of the history above it.
+        for section in read(doc, "klarjournal_sections") or []:
+            if section["start"] <= match["start"] < section["end"]:
+                lo = max(lo, bisect_left(table.starts, section["start"]))
+                hi = min(hi, bisect_left(table.starts, section["end"]))
+                break
         # Words in lower case, abbreviations without their periods ("u.a." is the cue "ua").
-        return [word for word in map(_cue_word, token_table(doc).texts[lo:hi]) if word.isalpha()]
+        return [word for word in map(_cue_word, table.texts[lo:hi]) if word.isalpha()]
 
     def _apply(self, match: dict[str, Any], senses: list[Sense], decision: SenseDecision) -> None:
         match.update(sense=senses[decision.index].id,

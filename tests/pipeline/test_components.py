@@ -317,3 +317,11 @@ def test_renderer_chooses_sense_from_context(translator):
     note = "Kendt med MS. MR af cerebrum viste nye attakker og lammelse i benet."
     span = next(s for s in translator.translate(note).spans if s.surface == "MS")
     assert span.sense == "ms.multipel-sklerose"
+
+
+def test_sense_cues_come_from_the_spans_own_section(translator):
+    # The heart words of the history do not make the plan's MR a leaking heart valve.
+    note = ("Anamnese: Hjertesvigt, mitralinsufficiens og atrieflimren, set ved ekko.\n"
+            "Plan: MR i morgen.")
+    span = next(s for s in translator.translate(note).spans if s.surface == "MR")
+    assert span.sense == "mr.mr-scanning"
