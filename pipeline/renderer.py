@@ -307,9 +307,10 @@ def _postpositive_order(renderer: Renderer, table: TokenTable, text: str, match:
 
 @lru_cache(maxsize=16384)
 def _numbers_in(surface: str) -> tuple[str, ...]:
-    """The numbers written in a surface, Roman numerals ("stadie IV", "Hinchey Ib") as digits."""
+    """The numbers written in a surface, Roman numerals ("stadie IV", "Hinchey Ib") as digits.
+    A Roman numeral alone is a number only if its reading says so ("IV" is also intravenous)."""
     numbers = NUMBER.findall(surface)
-    for roman in ROMAN.findall(surface):
+    for roman in ROMAN.findall(surface) if not ROMAN.fullmatch(surface) else ():
         numbers.append(str(ROMAN_VALUES[roman.rstrip("abc")]))
     return tuple(numbers)
 

@@ -287,6 +287,11 @@ def test_renderer_keeps_a_roman_numeral_in_sight(translator, text, number):
     assert any(form in translator.translate(text).plain for form in number)
 
 
+def test_renderer_reads_a_lone_roman_numeral_by_its_sense(translator):
+    # "IV" after a drug is intravenous: no number to keep beside the reading.
+    assert "(IV)" not in translator.translate("Antibiotika IV.").plain
+
+
 @pytest.mark.parametrize(("text", "plain"), [
     ("Vurdering: Akut otitis media hø.\nPlan: Penicillin.",
      "Vurdering: Akut mellemørebetændelse højre.\nPlan: Penicillin."),
