@@ -35,9 +35,11 @@ def has_inner_period(form: str) -> bool:
 
 
 def shapes_differ(form: str, written: str) -> bool:
-    """An acronym never matches lower-case dotted shorthand (``sv.t.`` is not ``SVT``), and
+    """An acronym never matches lower-case dotted shorthand (``sv.t.`` is not ``SVT``),
     shorthand dotted between its letters never matches one dotted only at its end (``e.l.``,
-    egen læge, is not ``el.``, eller)."""
+    egen læge, is not ``el.``, eller), and a single letter never matches that letter dotted
+    (``T.`` before a drug is a tablet, not ``T``, the temperature)."""
     return (is_upper_plain(form) and is_lower_dotted(written)) or (
         is_lower_dotted(form) and is_upper_plain(written)) or (
-        "." in form and "." in written and has_inner_period(form) != has_inner_period(written))
+        "." in form and "." in written and has_inner_period(form) != has_inner_period(written)) or (
+        len(form) == 1 and len(written) == 2 and written.endswith("."))

@@ -158,6 +158,7 @@ def test_a_misspelling_is_never_read_as_the_term_with_the_opposite_prefix(word, 
     ("Ingen indikation p.t. Pt. er træt.", "p.t.", "pro-tempore"),  # for tiden, not patienten
     ("Ingen indikation p.t. Pt. er træt.", "Pt.", "pt"),
     ("Behandles med 5-FU i 6 mdr.", "5-FU", None),  # a drug name that starts with a digit
+    ("T. Panodil 1 g x 4.", None, "vit.t"),          # a tablet, not the temperature T
 ])
 def test_terms_respect_the_shape_of_an_abbreviation(translator, text, surface, entry):
     spans = translator.translate(text).spans
