@@ -2,7 +2,7 @@
 
 Cues come from ``context_rules.jsonl``. A cue's scope runs forward or backward from it, up to
 ``max_scope`` tokens, never past the sentence, a semicolon or a terminating cue (``men``,
-``dog``); a backward scope not past a comma, a forward one not past a repeat of the finding. The
+``dog``); a forward one not past a repeat of the finding. The
 longest cue at a position wins, so ``kan ikke udelukkes`` (uncertain) hides the ``ikke`` inside
 it, and pseudo-cues (``ikke kun``) switch off the cue they contain.
 """
@@ -94,18 +94,18 @@ def _repeated(cue: CueHit, match: dict[str, Any], matches: list[dict[str, Any]])
 
 def _in_scope(cue: CueHit, match: dict[str, Any], cues: list[CueHit], keys: list[str]) -> bool:
     direction, scope = cue.rule.direction, cue.rule.max_scope
-    forward = direction in ("forward", "bidirectional") and match["token_start"] >= cue.token_end \
+    # A finding may begin inside the cue's own words: "ingen [tegn på inflammation]".
+    forward = direction in ("forward", "bidirectional") and match["token_start"] > cue.token_start \
         and match["token_start"] - cue.token_end < scope
     backward = direction in ("backward", "bidirectional") and match["token_end"] <= cue.token_start \
         and cue.token_start - match["token_end"] < scope
     if not (forward or backward):
         return False
-    lo, hi = ((cue.token_end, match["token_start"]) if forward
+    lo, hi = ((min(cue.token_end, match["token_start"]), match["token_start"]) if forward
               else (match["token_end"], cue.token_start))
-    # A semicolon ends every scope; a comma ends a backward one: "Pneumoni, DVT afkræftet"
-    # rules out the DVT only, while "ingen feber, hoste eller dyspnø" negates the whole list.
-    between = keys[lo:hi]
-    if ";" in between or (not forward and "," in between):
+    # A semicolon ends every scope ("ingen dyspnø; takykardi"). A comma does not: "ingen feber,
+    # hoste eller dyspnø" and "pneumoni, DVT og LE afkræftet" are lists.
+    if ";" in keys[lo:hi]:
         return False
     # A terminating cue between the cue and the finding ends the scope ("ingen feber, men hoste").
     return not any(other.rule.category == "terminate" and lo <= other.token_start < hi

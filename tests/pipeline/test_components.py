@@ -201,6 +201,7 @@ def test_terms_never_show_a_fuzzy_match_below_the_threshold(translator):
     ("Tiltagende dyspnø, ? LE.", "LE", "uncertain"),  # "?" before a word asks about it
     ("Susp. pneumoni.", "pneumoni", "uncertain"),
     ("Indlagt til obs. for pneumoni.", "pneumoni", "uncertain"),
+    ("Ingen tegn på inflammation.", "tegn på inflammation", "negated"),  # span inside the cue
 ])
 def test_context_marks_negation_uncertainty_history_and_family(translator, text, surface, flag):
     span = next(s for s in translator.translate(text).spans if s.surface == surface)
@@ -212,7 +213,6 @@ def test_context_marks_negation_uncertainty_history_and_family(translator, text,
     ("Ingen feber, men dyspnø.", "dyspnø"),
     ("Pt. har dyspnø.", "dyspnø"),
     ("Ingen smerter i ve. CRP-stigning til 80.", "CRP"),   # a new sentence after "ve."
-    ("Pneumoni, DVT afkræftet.", "Pneumoni"),        # a backward cue stops at a comma
     ("Ingen dyspnø; takykardi og hypotension.", "takykardi"),  # every cue at a semicolon
     ("Negativ for HIV, positiv for HCV.", "HCV"),
     ("Ingen ødemer på ve. ben, ødemer på hø. ben.", "ødemer"),  # the finding again: the 2nd
