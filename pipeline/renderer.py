@@ -311,7 +311,8 @@ def _numbers_in(surface: str) -> tuple[str, ...]:
     A Roman numeral alone is a number only if its reading says so ("IV" is also intravenous)."""
     numbers = NUMBER.findall(surface)
     for roman in ROMAN.findall(surface) if not ROMAN.fullmatch(surface) else ():
-        numbers.append(str(ROMAN_VALUES[roman.rstrip("abc")]))
+        # A sub-grade ("IIIa") is kept as written: "stadie 3" would drop the "a".
+        numbers.append(roman if roman[-1] in "abc" else str(ROMAN_VALUES[roman]))
     return tuple(numbers)
 
 
