@@ -22,6 +22,7 @@ import numpy as np
 
 from klarjournal.evaluation.corpus_io import SenseItem
 from klarjournal.lexicon import Entry, Lexicon
+from klarjournal.lexicon.schema import Sense
 
 WINDOW_WORDS = 10
 WORD = re.compile(r"\w+")
@@ -204,26 +205,66 @@ def pipeline_choices(items: Sequence[SenseItem],
             for item, out in zip(items, outputs, strict=True)]
 
 
-def meanings(lexicon: Lexicon) -> dict[str, str]:
-    """Sense id -> its expansion, case-folded. A chosen reading has the gold meaning when its
-    expansion is the gold sense's or contains it: the dotted ``d.d.`` is its own entry with the
-    meaning of ``DD``'s first sense, and a longer entry that took the span ("CT thorax" ->
-    "CT-scanning af thorax", "P-Ca" -> "plasma-calcium") keeps the meaning of its part."""
-    return {sense.id: sense.expansion.casefold()
-            for entry in lexicon.entries for sense in entry.all_senses()}
+class SenseJudge:
+    """Is a chosen sense the item's gold sense, or does it carry the gold meaning?
+
+    A sense of the item's own entry is right only when it is the gold sense. Any other sense
+    belongs to a longer entry that took the span (``CT cerebrum`` -> ``rad.ct-cerebrum``,
+    ``PS 1`` -> ``onko.ps-1``) or to a spelling variant with its own entry (``d.d.``); it keeps
+    the meaning of its part and is right when
+
+    - its expansion contains the gold sense's expansion ("CT-scanning af thorax"), or
+    - the gold sense, and no rival sense of the item's entry, shares the most words with it
+      (expansion and lay readings, words of three or more letters compared on their first six:
+      "computertomografi af cerebrum / CT-scanning af hjernen" shares "scanni" with CT-scanning,
+      nothing with Chlamydia trachomatis). A tie is not right.
+    """
+
+    STEM = 6
+
+    def __init__(self, lexicon: Lexicon):
+        self._entries = lexicon.entries
+        self._senses = {sense.id: sense for entry in lexicon.entries
+                        for sense in entry.all_senses()}
+        self._rivals: dict[tuple[str, str], tuple[str, ...]] = {}
+
+    def right(self, item: SenseItem, chosen: str | None) -> bool:
+        if chosen is None:
+            return False
+        if chosen == item.sense:
+            return True
+        rivals = self._rivals_of(item)
+        chosen_sense, gold = self._senses.get(chosen), self._senses.get(item.sense)
+        if chosen in rivals or chosen_sense is None or gold is None:
+            return False
+        if gold.expansion.casefold() in chosen_sense.expansion.casefold():
+            return True
+        words = self._words(chosen_sense)
+        shared = {sense_id: len(words & self._words(self._senses[sense_id]))
+                  for sense_id in rivals if sense_id in self._senses}
+        best = max(shared.values(), default=0)
+        return best > 0 and [s for s, n in shared.items() if n == best] == [item.sense]
+
+    def _rivals_of(self, item: SenseItem) -> tuple[str, ...]:
+        key = (item.surface, item.sense)
+        if key not in self._rivals:
+            entry = entry_for(item, self._entries)
+            self._rivals[key] = (tuple(s.id for s in entry.all_senses()) if entry
+                                 else (item.sense,))
+        return self._rivals[key]
+
+    def _words(self, sense: Sense) -> set[str]:
+        text = " ".join([sense.expansion, *(reading.text for reading in sense.lay)])
+        return {word[:self.STEM] for word in WORD.findall(text.casefold()) if len(word) >= 3}
 
 
 def tally(items: Sequence[SenseItem], choices: Sequence[SenseChoice],
-          meaning: Mapping[str, str] | None = None) -> SenseScores:
-    meaning = meaning or {}
-
+          judge: SenseJudge | None = None) -> SenseScores:
+    """Counts; without a judge only the gold sense id itself is right."""
     def right(item: SenseItem, choice: SenseChoice) -> bool:
-        if choice.sense is None:
-            return False
-        if choice.sense == item.sense:
-            return True
-        chosen, gold = meaning.get(choice.sense), meaning.get(item.sense)
-        return bool(chosen and gold) and gold in chosen
+        if judge is not None:
+            return judge.right(item, choice.sense)
+        return choice.sense is not None and choice.sense == item.sense
 
     hits = [right(i, c) for i, c in zip(items, choices, strict=True)]
     abstained = sum(1 for c in choices if c.abstained)
@@ -235,13 +276,13 @@ def tally(items: Sequence[SenseItem], choices: Sequence[SenseChoice],
 def evaluate_senses(items: Sequence[SenseItem], choices: Mapping[str, Sequence[SenseChoice]],
                     lexicon: Lexicon) -> SenseEvaluation:
     """Score each system's choices, overall and per surface (case-folded)."""
-    meaning = meanings(lexicon)
-    systems = {name: tally(items, c, meaning) for name, c in choices.items()}
+    judge = SenseJudge(lexicon)
+    systems = {name: tally(items, c, judge) for name, c in choices.items()}
     groups: dict[str, list[int]] = {}
     for i, item in enumerate(items):
         groups.setdefault(item.surface.casefold(), []).append(i)
     by_surface = {
-        surface: {name: tally([items[i] for i in members], [c[i] for i in members], meaning)
+        surface: {name: tally([items[i] for i in members], [c[i] for i in members], judge)
                   for name, c in choices.items()}
         for surface, members in sorted(groups.items())
     }

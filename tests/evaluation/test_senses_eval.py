@@ -103,23 +103,46 @@ def test_an_empty_sense_set():
     assert report["systems"][DEFAULT]["accuracy"] is None
 
 
-def test_a_sense_of_another_entry_with_the_same_meaning_counts_as_right():
-    from klarjournal.evaluation.corpus_io import SenseItem
-    from klarjournal.evaluation.senses_eval import SenseChoice, tally
-
-    item = SenseItem("dd-001", "Set d.d.", 4, 8, "d.d.", "dd.dags-dato")
-    meaning = {"dd.dags-dato": "dags dato", "dd-punktum": "dags dato", "dd.diff": "differential"}
-    assert tally([item], [SenseChoice("dd-punktum", False)], meaning).correct == 1
-    assert tally([item], [SenseChoice("dd.diff", False)], meaning).correct == 0
-    assert tally([item], [SenseChoice(None, True)], meaning).correct == 0
+CT = Entry.model_validate({
+    "id": "ct", "kind": "abbreviation", "surfaces": ["CT"], "case_sensitive": True,
+    "specialty": "almen", "source": "test", "senses": [
+        {"id": "ct.scan", "expansion": "CT-scanning", "lay": [{"text": "scanning"}]},
+        {"id": "ct.klamydia", "expansion": "Chlamydia trachomatis",
+         "lay": [{"text": "klamydia"}]}]})
 
 
-def test_a_longer_entry_that_took_the_span_keeps_the_meaning_of_its_part():
-    from klarjournal.evaluation.corpus_io import SenseItem
-    from klarjournal.evaluation.senses_eval import SenseChoice, tally
+def plain(entry_id, surface, expansion, lay):
+    return Entry.model_validate({"id": entry_id, "kind": "phrase", "surfaces": [surface],
+                                 "specialty": "almen", "source": "test",
+                                 "expansion": expansion, "lay": [{"text": lay}]})
 
-    item = SenseItem("ct-001", "CT thorax i dag.", 0, 2, "CT", "ct.scan")
-    meaning = {"ct.scan": "ct-scanning", "ct.klamydia": "klamydia",
-               "rad.ct-thorax": "ct-scanning af thorax"}
-    assert tally([item], [SenseChoice("rad.ct-thorax", False)], meaning).correct == 1
-    assert tally([item], [SenseChoice("ct.klamydia", False)], meaning).correct == 0
+
+JUDGED = Lexicon(entries=(
+    CT,
+    plain("rad.ct-thorax", "CT thorax", "CT-scanning af thorax", "scanning af brystkassen"),
+    plain("rad.ct-cerebrum", "CT cerebrum", "computertomografi af cerebrum",
+          "CT-scanning af hjernen"),
+    plain("ct-klamydiatest", "CT-test", "test for Chlamydia trachomatis", "klamydiatest"),
+    plain("ct-mixed", "CT-x", "scanning for klamydia", "scanning og klamydia"),
+), morphemes=(), context_rules=(), sections=(), sources=(), allowed_lay_words=frozenset(),
+    files=(), content_hash="0" * 64)
+
+
+@pytest.mark.parametrize(("gold", "chosen", "right"), [
+    ("ct.scan", "ct.scan", True),
+    ("ct.scan", "ct.klamydia", False),              # the rival sense of the same entry
+    ("ct.scan", None, False),
+    ("ct.scan", "rad.ct-thorax", True),              # its expansion contains the gold one
+    ("ct.scan", "rad.ct-cerebrum", True),            # shares words with the gold sense only
+    ("ct.klamydia", "rad.ct-cerebrum", False),
+    ("ct.klamydia", "ct-klamydiatest", True),
+    ("ct.scan", "ct-klamydiatest", False),
+    ("ct.scan", "ct-mixed", False),                  # as close to both senses: not right
+    ("ct.scan", "no-such-sense", False),
+])
+def test_a_longer_entry_that_took_the_span_is_right_when_it_carries_the_gold_meaning(
+        gold, chosen, right):
+    from klarjournal.evaluation.senses_eval import SenseJudge
+
+    item = SenseItem("ct-001", "CT thorax i dag.", 0, 2, "CT", gold)
+    assert SenseJudge(JUDGED).right(item, chosen) is right
