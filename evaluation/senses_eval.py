@@ -21,8 +21,7 @@ from typing import Any
 import numpy as np
 
 from klarjournal.evaluation.corpus_io import SenseItem
-from klarjournal.lexicon import Entry, Lexicon
-from klarjournal.lexicon.schema import Sense
+from klarjournal.lexicon import Entry, Lexicon, Sense
 
 WINDOW_WORDS = 10
 WORD = re.compile(r"\w+")

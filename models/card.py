@@ -97,7 +97,11 @@ def write_card(model_dir: Path, manifest: dict[str, Any], pretrain: dict[str, An
         "(here: cased WordPiece trained on the same text, æ/ø/å kept, no accent stripping)",
         f"- Weights: `model.safetensors`, {size_mb:.1f} MB (float32)"
         + ("; the linear layers run in int8 at inference (`int8_inference` in `ranker.json`)"
-           if meta.get("int8_inference") else ""),
+           if meta.get("int8_inference") else "")
+        + ("; the traced forward pass is shipped as TorchScript (`ranker.torchscript`, "
+           f"{(model_dir / 'ranker.torchscript').stat().st_size / 1e6:.1f} MB), which runs "
+           "without importing transformers"
+           if (model_dir / "ranker.torchscript").exists() else ""),
         "- Everything trained from scratch on this machine's 2-core CPU (shared with other work, "
         f"{config['pretrain']['threads']} torch thread(s)); no "
         "pretrained weights were downloaded. `klarjournal train` reproduces it end to end.",

@@ -13,7 +13,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-STEPS = ("gather", "tokenizer", "pretrain", "finetune", "tune", "card")
+STEPS = ("gather", "tokenizer", "pretrain", "finetune", "export", "tune", "card")
 
 
 def _package_dir(package: str) -> Path:
@@ -132,6 +132,13 @@ def _train(args: argparse.Namespace) -> int:
         timed("finetune")
         print(f"[train] dev accuracy {result.dev.accuracy}, margin {result.abstain_margin}",
               file=sys.stderr)
+    if "export" in steps:
+        from klarjournal.models.ranker import SenseRanker
+
+        started = time.monotonic()
+        exported = SenseRanker.load(out, exported=False).export()
+        timed("export")
+        print(f"[train] forward pass exported: {exported}", file=sys.stderr)
     if "tune" in steps:
         from klarjournal.evaluation.corpus_io import read_corpus_file
         from klarjournal.models.ranker import SenseRanker

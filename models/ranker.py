@@ -4,12 +4,19 @@ The shipped checkpoint in ``klarjournal/models/shipped/sense-ranker`` was pretra
 scratch on Danish text from Debian packages and fine-tuned on contexts generated from the
 lexicon (see its README.md). Any local Hugging Face checkpoint with a sequence-classification
 head (one logit) can be loaded instead by path; torch is imported only inside ``load``.
+
+A checkpoint may carry its forward pass exported as TorchScript (``ranker.torchscript``,
+written by ``klarjournal train --steps export``). When that file was traced from the weights
+beside it, ``load`` runs it with the checkpoint's ``tokenizer.json`` through the ``tokenizers``
+library and never imports transformers, whose model classes pull in about 100 MB of modules
+(torch._dynamo, sympy, torch.distributed) that a serving process does not need.
 """
 
 import hashlib
 import json
 import math
 import re
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import resources
@@ -20,6 +27,9 @@ from klarjournal.lexicon import Sense
 from klarjournal.lexicon.schema import WHOLE_WORD_CUE_MAX_CHARS
 
 RANKER_META = "ranker.json"
+TORCHSCRIPT_FILE = "ranker.torchscript"
+# Inside the TorchScript file: what it was traced from and how to feed it.
+TORCHSCRIPT_INFO = "klarjournal.json"
 DEFAULT_WINDOW_CHARS = 160
 DEFAULT_MAX_LENGTH = 112
 DEFAULT_MARGIN = 0.2
@@ -141,7 +151,6 @@ def _int8_linear_layers(torch: Any, model: Any) -> Any:
     """Dynamic int8 quantization of the linear layers: about 1.8x faster on this CPU with the
     same choices (200 of 200 development contexts); asked for by ``int8_inference`` in
     ``ranker.json``, so a hospital checkpoint without it runs in float32."""
-    import warnings
 
     with warnings.catch_warnings():
         # torch 2.13 points to torchao for new code; the eager API still works and is all
@@ -149,6 +158,15 @@ def _int8_linear_layers(torch: Any, model: Any) -> Any:
         warnings.simplefilter("ignore")
         return torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear},
                                                       dtype=torch.qint8)
+
+
+def _silence_quantization_notice(torch: Any) -> None:
+    """torch prints a deprecation notice for int8 tensors once per process, straight to stderr
+    when the first one is made while a TorchScript graph loads (a CLI's output, a service's log).
+    Made here first, under Python's warning filter, it is raised and silenced once."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.quantize_per_tensor(torch.zeros(1), 1.0, 0, torch.qint8)
 
 
 def _logits_only(torch: Any, model: Any, names: list[str]) -> Any:
@@ -174,8 +192,6 @@ def _traced(torch: Any, model: Any, tokenizer: Any) -> Any | None:
     it is kept only if it gives the eager model's scores on a batch of another size and length;
     any failure keeps eager mode.
     """
-    import warnings
-
     def encode(contexts: list[str], candidates: list[str]) -> Any:
         return tokenizer(contexts, candidates, padding=True, return_tensors="pt")
 
@@ -197,7 +213,49 @@ def _traced(torch: Any, model: Any, tokenizer: Any) -> Any | None:
         return None
     if not same:
         return None
-    return lambda encoded: graph(*(encoded[name] for name in names))
+    return TracedForward(graph, names)
+
+
+@dataclass(frozen=True)
+class TracedForward:
+    """A traced forward pass and the names of the tokenizer outputs it takes, in order."""
+
+    graph: Any
+    names: list[str]
+
+    def __call__(self, encoded: Any) -> Any:
+        return self.graph(*(encoded[name] for name in self.names))
+
+
+class PairEncoder:
+    """Tokenises (context, candidate) pairs with a checkpoint's ``tokenizer.json`` as the
+    transformers fast tokenizer does (same ids: ``tests/models/test_ranker.py`` compares them),
+    padded to the longest pair of the batch and cut longest-first."""
+
+    def __init__(self, tokenizer_file: Path, pad_token: str, names: list[str]):
+        from tokenizers import Tokenizer
+
+        self._tokenizer = Tokenizer.from_file(str(tokenizer_file))
+        pad_id = self._tokenizer.token_to_id(pad_token)
+        if pad_id is None:
+            raise RankerLoadError(f"{tokenizer_file}: no padding token {pad_token!r}")
+        self._tokenizer.enable_padding(pad_id=pad_id, pad_token=pad_token)
+        self._tokenizer.no_truncation()
+        self._names = names
+        self._max_length: int | None = None
+
+    def __call__(self, contexts: list[str], candidates: list[str], *, max_length: int,
+                 **_: Any) -> dict[str, Any]:
+        import torch
+
+        if max_length != self._max_length:
+            self._tokenizer.enable_truncation(max_length, strategy="longest_first")
+            self._max_length = max_length
+        encodings = self._tokenizer.encode_batch(list(zip(contexts, candidates, strict=True)))
+        columns = {"input_ids": [e.ids for e in encodings],
+                   "token_type_ids": [e.type_ids for e in encodings],
+                   "attention_mask": [e.attention_mask for e in encodings]}
+        return {name: torch.tensor(columns[name], dtype=torch.long) for name in self._names}
 
 
 def shipped_model_dir() -> Path:
@@ -222,6 +280,8 @@ class SenseRanker:
     meta: dict[str, Any] = field(default_factory=dict)
     # The traced forward pass (see _traced); None runs the model eagerly.
     traced: Any = None
+    # The encoder's position limit, when there is no transformers model to ask.
+    max_positions: int | None = None
 
     @property
     def abstain_margin(self) -> float:
@@ -234,12 +294,16 @@ class SenseRanker:
     @property
     def max_length(self) -> int:
         wanted = int(self.meta.get("max_length", DEFAULT_MAX_LENGTH))
-        positions = getattr(self.model.config, "max_position_embeddings", None)
+        positions = self.max_positions
+        if self.model is not None:
+            positions = getattr(self.model.config, "max_position_embeddings", None)
         return min(wanted, positions) if isinstance(positions, int) else wanted
 
     @classmethod
-    def load(cls, path: str | Path | None = None, threads: int | None = 1) -> "SenseRanker":
-        """Load the ranker at ``path`` (None: the shipped one), offline only."""
+    def load(cls, path: str | Path | None = None, threads: int | None = 1,
+             exported: bool = True) -> "SenseRanker":
+        """Load the ranker at ``path`` (None: the shipped one), offline only; its exported
+        TorchScript forward pass when it has an up-to-date one and ``exported`` allows it."""
         directory = Path(path) if path is not None else shipped_model_dir()
         if not directory.is_dir():
             raise RankerLoadError(f"{directory}: sense ranker checkpoint not found; "
@@ -251,6 +315,15 @@ class SenseRanker:
         except (OSError, json.JSONDecodeError) as exc:
             raise RankerLoadError(f"{meta_path}: unreadable ranker metadata: {exc}") from exc
         import torch
+
+        if threads:
+            torch.set_num_threads(threads)
+        release = meta.get("release", "local")
+        version = f"sense-ranker-{release}+{sha[:12]}"
+        if exported and (directory / TORCHSCRIPT_FILE).exists():
+            ranker = cls._load_exported(directory, sha, meta, version)
+            if ranker is not None:
+                return ranker
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
         from transformers.utils import logging as transformers_logging
 
@@ -258,8 +331,6 @@ class SenseRanker:
         transformers_logging.disable_progress_bar()
         # Config notices ("loss_type=None ... unrecognized") are not for a clinician's terminal.
         transformers_logging.set_verbosity_error()
-        if threads:
-            torch.set_num_threads(threads)
         try:
             tokenizer = AutoTokenizer.from_pretrained(str(directory), local_files_only=True)
             model = AutoModelForSequenceClassification.from_pretrained(
@@ -270,10 +341,56 @@ class SenseRanker:
         model.eval()
         if meta.get("int8_inference"):
             model = _int8_linear_layers(torch, model)
-        release = meta.get("release", "local")
-        return cls(model=model, tokenizer=tokenizer, path=directory,
-                   version=f"sense-ranker-{release}+{sha[:12]}", meta=meta,
+        return cls(model=model, tokenizer=tokenizer, path=directory, version=version, meta=meta,
                    traced=_traced(torch, model, tokenizer))
+
+    @classmethod
+    def _load_exported(cls, directory: Path, sha: str, meta: dict[str, Any],
+                       version: str) -> "SenseRanker | None":
+        """The exported forward pass, or None when it was traced from other weights or other
+        settings (then the checkpoint itself is loaded)."""
+        import torch
+
+        extra = {TORCHSCRIPT_INFO: ""}
+        if meta.get("int8_inference"):
+            _silence_quantization_notice(torch)
+        try:
+            with warnings.catch_warnings():
+                # Deprecated for torch.export, which needs a compiler toolchain (see _traced).
+                warnings.simplefilter("ignore", DeprecationWarning)
+                graph = torch.jit.load(str(directory / TORCHSCRIPT_FILE), map_location="cpu",
+                                       _extra_files=extra)
+            info = json.loads(extra[TORCHSCRIPT_INFO])
+        except (RuntimeError, ValueError) as exc:
+            raise RankerLoadError(f"{directory / TORCHSCRIPT_FILE}: unreadable exported "
+                                  f"ranker ({type(exc).__name__}); delete it or run "
+                                  "`klarjournal train --steps export`") from exc
+        if info.get("weights_sha256") != sha or \
+                info.get("int8_inference") != bool(meta.get("int8_inference")):
+            return None
+        encoder = PairEncoder(directory / "tokenizer.json", info["pad_token"], info["names"])
+        return cls(model=None, tokenizer=encoder, path=directory, version=version, meta=meta,
+                   traced=TracedForward(graph, info["names"]),
+                   max_positions=info.get("max_positions"))
+
+    def export(self) -> Path:
+        """Save the traced forward pass beside the weights (``TORCHSCRIPT_FILE``)."""
+        import torch
+
+        if self.model is None or not isinstance(self.traced, TracedForward):
+            raise RankerLoadError(f"{self.path}: only a checkpoint loaded with transformers "
+                                  "and traced can be exported")
+        info = {"weights_sha256": weights_sha(self.path),
+                "int8_inference": bool(self.meta.get("int8_inference")),
+                "names": self.traced.names,
+                "pad_token": self.tokenizer.pad_token,
+                "max_positions": getattr(self.model.config, "max_position_embeddings", None)}
+        target = self.path / TORCHSCRIPT_FILE
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            torch.jit.save(self.traced.graph, str(target),
+                           _extra_files={TORCHSCRIPT_INFO: json.dumps(info)})
+        return target
 
     def scores(self, items: Sequence[RankItem], batch_size: int = 64) -> list[list[float]]:
         """Raw logits per candidate, computed in batches of (context, candidate) pairs."""

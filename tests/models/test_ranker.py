@@ -28,6 +28,12 @@ def ranker() -> SenseRanker:
 
 
 @pytest.fixture(scope="module")
+def checkpoint_ranker() -> SenseRanker:
+    """The shipped checkpoint through transformers, not its exported forward pass."""
+    return SenseRanker.load(exported=False)
+
+
+@pytest.fixture(scope="module")
 def ms_senses():
     entry = load_lexicon().entry("ms")
     assert entry is not None
@@ -90,7 +96,9 @@ def test_batched_and_single_ranking_agree(ranker: SenseRanker, ms_senses):
         assert b == pytest.approx(s, abs=1e-4)
 
 
-def test_traced_forward_pass_scores_as_the_eager_model(ranker: SenseRanker, ms_senses):
+def test_traced_forward_pass_scores_as_the_eager_model(checkpoint_ranker: SenseRanker,
+                                                       ms_senses):
+    ranker = checkpoint_ranker
     assert ranker.traced is not None, "the shipped ranker should run as a traced graph"
     items = [_ms_item("Kendt MS siden 2010, MRI stationær.", ms_senses),
              _ms_item("MS, ekko om 6 måneder. " * 12, ms_senses, "kardiologi"),
@@ -98,6 +106,43 @@ def test_traced_forward_pass_scores_as_the_eager_model(ranker: SenseRanker, ms_s
     traced_scores = ranker.scores(items)
     eager = SenseRanker(ranker.model, ranker.tokenizer, ranker.path, ranker.version, ranker.meta)
     assert traced_scores == [pytest.approx(s, abs=1e-5) for s in eager.scores(items)]
+
+
+def test_shipped_ranker_runs_its_exported_forward_pass_without_transformers():
+    code = ("import sys; from klarjournal.models.ranker import SenseRanker; "
+            "r = SenseRanker.load(); assert r.model is None, 'checkpoint loaded'; "
+            "assert 'transformers' not in sys.modules")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize("text", [
+    "Kendt MS siden 2010, MRI stationær.",
+    "MS, ekko om 6 måneder. " * 12,                  # cut to the length limit
+    "MS.",
+    "Pt. æder ikke, ømme øjne, på åen – MS? (ekko)",
+])
+def test_exported_forward_pass_tokenises_and_scores_as_the_checkpoint(
+        ranker: SenseRanker, checkpoint_ranker: SenseRanker, ms_senses, text):
+    item = _ms_item(text, ms_senses, "neurologi")
+    contexts = [context_text(item)] * len(item.candidates)
+    candidates = [evidence_text(item, c) for c in item.candidates]
+    ours = ranker.tokenizer(contexts, candidates, max_length=ranker.max_length)
+    theirs = checkpoint_ranker.tokenizer(contexts, candidates, truncation="longest_first",
+                                         max_length=checkpoint_ranker.max_length, padding=True,
+                                         return_tensors="pt")
+    for name in ours:
+        assert ours[name].tolist() == theirs[name].tolist(), name
+    assert ranker.scores([item]) == [pytest.approx(s, abs=1e-5)
+                                     for s in checkpoint_ranker.scores([item])]
+
+
+def test_an_export_of_other_settings_is_ignored(tmp_path: Path):
+    copy = tmp_path / "ranker"
+    shutil.copytree(shipped_model_dir(), copy)
+    meta = json.loads((copy / "ranker.json").read_text(encoding="utf-8"))
+    meta["int8_inference"] = not meta.get("int8_inference")
+    (copy / "ranker.json").write_text(json.dumps(meta), encoding="utf-8")
+    assert SenseRanker.load(copy).model is not None    # the checkpoint, as its settings say
 
 
 def test_items_with_one_or_no_candidate_need_no_model(ranker: SenseRanker):
@@ -145,11 +190,15 @@ def test_missing_checkpoint_raises_clear_error(tmp_path: Path):
         SenseRanker.load(tmp_path / "nowhere")
 
 
-def test_corrupt_weights_raise_clear_error(tmp_path: Path):
+@pytest.mark.parametrize(("file", "message"), [
+    ("model.safetensors", "cannot load"),
+    ("ranker.torchscript", "unreadable exported ranker"),
+])
+def test_corrupt_checkpoint_files_raise_clear_error(tmp_path: Path, file: str, message: str):
     broken = tmp_path / "broken"
     shutil.copytree(shipped_model_dir(), broken)
-    (broken / "model.safetensors").write_bytes(b"not a safetensors file")
-    with pytest.raises(RankerLoadError, match="cannot load"):
+    (broken / file).write_bytes(b"not a model file")
+    with pytest.raises(RankerLoadError, match=message):
         SenseRanker.load(broken)
 
 
