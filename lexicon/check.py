@@ -54,6 +54,10 @@ def check_collisions(lexicon: Lexicon) -> list[Finding]:
 def _can_meet(a: tuple[str, str, bool], b: tuple[str, str, bool]) -> bool:
     """Whether one written form could be read as both entries (same fold key assumed)."""
     (_, form_a, sensitive_a), (_, form_b, sensitive_b) = a, b
+    if form_a.endswith(".") != form_b.endswith("."):
+        # The matcher prefers the form whose final period is as written ("Ca." cirka, "Ca"
+        # calcium), so the two never meet.
+        return False
     if sensitive_a and sensitive_b:
         return exact(form_a) == exact(form_b)
     # The matcher never reads lower-case dotted shorthand as an acronym (sv.t. is not SVT), and
@@ -132,10 +136,10 @@ def check_negation_kept_outside(lexicon: Lexicon) -> list[Finding]:
 def check_everyday_terms(lexicon: Lexicon) -> list[Finding]:
     """A ``kind: term`` form as frequent as everyday Danish is never matched (the term matcher
     takes it for the everyday word): say so, so an entry does not silently do nothing. Make it
-    a phrase with its context, an abbreviation if it is one, or drop it."""
+    a phrase with its context, an abbreviation if it is one, mark it ``jargon``, or drop it."""
     findings = []
     for entry in lexicon.entries:
-        if entry.kind != "term":
+        if entry.kind != "term" or entry.jargon:
             continue
         for form in _surface_forms(entry):
             if is_everyday_form(form):

@@ -83,6 +83,10 @@ class Entry(Strict):
     # Everyday Danish shorthand a patient reads without help (tlf., pga., vedr.): recognised so
     # that nothing else claims it, but never rewritten.
     everyday: bool = False
+    # A term whose written form is as frequent as everyday Danish but which a patient misreads
+    # in a note ("depot" = slow-release, "interaktion", "CAVE"): matched all the same. Without
+    # it such a form is taken for the everyday word and never matched.
+    jargon: bool = False
     expansion: str | None = None
     lay: list[LayReading] | None = None
     senses: list[Sense] | None = None
@@ -109,6 +113,9 @@ class Entry(Strict):
                 raise ValueError("an ambiguous entry needs at least two senses")
         elif self.expansion is None or not self.lay:
             raise ValueError("expansion and lay are required unless senses are given")
+        if self.jargon and (self.everyday or self.kind != "term"):
+            raise ValueError("'jargon' marks a term that is read although its form is common; "
+                             "it cannot be 'everyday' and only a term needs it")
         return self
 
     @property

@@ -30,20 +30,24 @@ SENTENCE_END = {".", "!", "?"}
 # one with ABBREVIATION_PERIOD when the next word is CAPITALISED, or is an ACRONYM followed by a
 # NUMBER that is no YEAR (a measurement: "på rtg. CK 4500", not "tidl. AMI 2019"); at an ACRONYM
 # after a finished measurement ("81 kg. DRE", "IPSS 19. DRE"); a BULLET at a line start. Never
-# at a listed DRUG name after a DOSAGE_FORM abbreviation ("tabl. Amoxicillin").
+# after a DOSAGE_FORM or route abbreviation ("Tbl. Serenase", "p.o. Amoxicillin"), unless it
+# follows a count and the next word is no listed DRUG ("2 tbl. Næste dosis").
 (BREAKS_AFTER, ABBREVIATION_PERIOD, CAPITALISED, BULLET, ACRONYM, NUMBER, YEAR, UNIT_PERIOD,
  DOSAGE_FORM, DRUG) = (1 << bit for bit in range(10))
-# Expansions of the abbreviations that stand before a drug's name ("tbl. Pamol").
+# Expansions of the abbreviations that stand before a drug's name ("tbl. Pamol", "i.v. Tazocin").
 DOSAGE_FORMS = frozenset({"ampul", "brusetablet", "depottablet", "injektion", "kapsel", "mikstur",
-                          "suppositorium", "tablet"})
+                          "suppositorium", "tablet", "per os", "intravenøst", "subkutant",
+                          "intramuskulært", "rektalt", "sublingualt"})
 UNITS_WITH_PERIOD = frozenset(f"{unit.casefold()}." for unit in UNITS if not unit.endswith("."))
 YEAR_PATTERN = re.compile(r"(?:19|20)\d\d")
-# A written form whose expansion ends in one of these Danish prepositions or conjunctions
-# ("kendt m." kendt med, "mhp." med henblik på, "pga." på grund af) never ends a sentence.
+# A written form whose expansion ends in one of these Danish prepositions, conjunctions or
+# adverbs that point at what follows ("kendt m." kendt med, "mhp." med henblik på, "evt."
+# eventuelt, "f.eks." for eksempel) never ends a sentence: "Evt. KAG" is one sentence.
 # Not "for": "obs." (observation for) ends "Indlægges til obs."
 LINKING_WORDS = frozenset({"af", "angående", "efter", "eller", "fra", "gennem", "hos",
                            "i", "ifølge", "inklusive", "med", "mellem", "mod", "og", "om", "over",
-                           "på", "til", "uden", "under", "ved", "vedrørende"})
+                           "på", "til", "uden", "under", "ved", "vedrørende",
+                           "eventuelt", "cirka", "eksempel", "sige", "jævnfør"})
 
 
 def is_shorthand_heading(heading: str) -> bool:
@@ -220,7 +224,12 @@ class SectionSplitter:
         measured = ((previous & NUMBER) != 0) & ((previous & ABBREVIATION_PERIOD) != 0)
         measured[1:] |= ((codes[:-2] & NUMBER) != 0) & ((codes[1:-1] & UNIT_PERIOD) != 0)
         starts[1:] |= measured & ((current & ACRONYM) != 0)
-        starts[1:] &= ~(((previous & DOSAGE_FORM) != 0) & ((current & DRUG) != 0))
+        # After "tbl."/"p.o." comes the drug, listed or not ("Tbl. Serenase"); only after a
+        # count ("2 tbl. Næste dosis kl. 20") may a capitalised word start a sentence.
+        after_count = numpy.zeros(len(previous), dtype=bool)
+        after_count[1:] = (codes[:-2] & NUMBER) != 0
+        starts[1:] &= ~(((previous & DOSAGE_FORM) != 0)
+                        & (((current & DRUG) != 0) | ~after_count))
         for i in numpy.flatnonzero(previous & BREAKS_AFTER).tolist():
             # "dyspnø, ? LE": a question mark written before a word asks about that word.
             if texts[i] == "?" and 0 < idxs[i] and text[idxs[i] - 1] in " \t" \

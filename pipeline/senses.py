@@ -245,8 +245,9 @@ class SenseChooser:
                 lo = max(lo, bisect_left(table.starts, section["start"]))
                 hi = min(hi, bisect_left(table.starts, section["end"]))
                 break
-        # Words in lower case, abbreviations without their periods ("u.a." is the cue "ua").
-        return [word for word in map(_cue_word, table.texts[lo:hi]) if word.isalpha()]
+        # Words in lower case, abbreviations without their periods ("u.a." is the cue "ua"),
+        # hyphen compounds in their parts ("anti-CCP", "Efudix-creme").
+        return [part for word in table.texts[lo:hi] for part in _cue_words(word)]
 
     def _apply(self, match: dict[str, Any], senses: list[Sense], decision: SenseDecision) -> None:
         match.update(sense=senses[decision.index].id,
@@ -272,8 +273,10 @@ class SenseChooser:
             self._apply(match, senses, decide_with_model(probs, scores, self.settings))
 
 
-# A nearby word as cues are written: lower case, abbreviations without their periods.
-_cue_word = WordCache(lambda word: word.lower().replace(".", "")).__getitem__
+# A nearby word as cues are written: lower case, abbreviations without their periods, the
+# lettered parts of a hyphen compound.
+_cue_words = WordCache(lambda word: tuple(
+    part for part in word.lower().replace(".", "").split("-") if part.isalpha())).__getitem__
 
 
 def section_at(doc: Doc, char: int) -> str | None:

@@ -131,7 +131,8 @@ class TermMatcher:
             forms += [(f, slot) for slot, fs in entry.inflections.items() for f in fs]
             for form, slot in forms:
                 key = fold(form)
-                if not key or (entry.kind == "term" and is_everyday_form(form)):
+                if not key or (entry.kind == "term" and not entry.jargon
+                                and is_everyday_form(form)):
                     continue
                 needs_period = "." in form and is_common(key)
                 needs_capital = form.isupper() and is_common(key)
@@ -181,9 +182,10 @@ class TermMatcher:
             # "p.t." (på nuværende tidspunkt) is not "pt" (patienten) when the lexicon has both;
             # a form dotted as written wins. With one of them only, "iv" still finds "i.v.".
             inner = has_inner_period(text)
-            same = [c for c in found if has_inner_period(c.form) == inner]
-            if same:
-                return same
+            found = [c for c in found if has_inner_period(c.form) == inner] or found
+            # Likewise "Ca." (cirka) is not "Ca" (calcium): a final period as written wins.
+            final = text.endswith(".")
+            found = [c for c in found if c.form.endswith(".") == final] or found
         return found
 
     def _everyday(self, candidates: list[Candidate]) -> bool:
